@@ -119,7 +119,15 @@ std::string ValidateLabels(const Labels& labels) {
 }
 
 std::string ValidateLabels(const LabelView* labels, size_t n) {
-  auto quoted = [](std::string_view s) { return "\"" + std::string(s) + "\""; };
+  // Built by append: g++ 12 reports a false -Wrestrict on chained operator+ here.
+  auto quoted = [](std::string_view s) {
+    std::string out;
+    out.reserve(s.size() + 2);
+    out.push_back('"');
+    out.append(s);
+    out.push_back('"');
+    return out;
+  };
   bool has_name = false;
   for (size_t i = 0; i < n; ++i) {
     const LabelView& l = labels[i];
