@@ -128,6 +128,8 @@ std::string Item::Describe() const {
     default: break;
   }
   std::string v(val);
+  // Prometheus 2.42 forgot `@` in its table of token names, so it prints the raw token number.
+  if (type == ItemType::kAt) return "\"<Item 57385>\" <op:" + v + ">";
   if (IsKeyword(type)) return "<" + v + ">";
   if (IsOperator(type)) return "<op:" + v + ">";
   if (IsAggregator(type)) return "<aggr:" + v + ">";

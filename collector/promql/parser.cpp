@@ -1,5 +1,6 @@
 #include "collector/promql/parser.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "collector/promql/functions.h"
@@ -35,6 +36,10 @@ int Precedence(ItemType t) {
   }
 }
 constexpr int kPowPrecedence = 6;
+
+// Prometheus sets no limit, but parsing, checking, printing and evaluating a tree all recurse
+// over it; a bound keeps a hostile query from exhausting a server thread's stack.
+constexpr int kMaxNesting = 1000;
 
 // Tokens that may name a metric: identifiers, and the keywords Prometheus's grammar lets
 // double as metric names (`sum`, `by`, `offset`, ...).
@@ -158,6 +163,13 @@ class Parser {
     Fail(RangeOf(item), std::move(message));
   }
 
+  void CheckHeight(int height) {
+    if (height > kMaxNesting || nesting_ > kMaxNesting) {
+      Fail(RangeOf(Peek()), "expression nesting exceeds the maximum depth of " +
+                                std::to_string(kMaxNesting));
+    }
+  }
+
   void Expect(ItemType type, std::string_view context, std::string_view expected) {
     if (Peek().type != type) Unexpected(Peek(), context, expected);
     Consume();
@@ -193,14 +205,23 @@ class Parser {
   bool have_lookahead_ = false;
   int prev_end_ = 0;  // end of the last consumed token, where a finished node ends
   int aggregation_depth_ = 0;
+  int nesting_ = 0;  // current recursion depth of ParseBinary
+  int height_ = 0;   // height of the tree the last Parse* call returned
 };
 
 ExprPtr Parser::ParseBinary(int min_precedence) {
+  ++nesting_;
+  CheckHeight(0);
   ExprPtr lhs = ParseUnary();
+  int height = height_;
   for (;;) {
     ItemType type = Peek().type;
     int precedence = Precedence(type);
-    if (precedence == 0 || precedence < min_precedence) return lhs;
+    if (precedence == 0 || precedence < min_precedence) {
+      --nesting_;
+      height_ = height;
+      return lhs;
+    }
     Consume();
     auto bin = std::make_unique<BinaryExpr>();
     bin->op = type;
@@ -208,6 +229,8 @@ ExprPtr Parser::ParseBinary(int min_precedence) {
     ParseBinaryModifiers(*bin);
     bin->lhs = std::move(lhs);
     bin->rhs = ParseBinary(type == ItemType::kPow ? precedence : precedence + 1);
+    height = 1 + std::max(height, height_);
+    CheckHeight(height);
     lhs = std::move(bin);
   }
 }
@@ -223,6 +246,7 @@ ExprPtr Parser::ParseUnary() {
     number->pos.start = op.pos;
     return operand;
   }
+  ++height_;
   auto unary = std::make_unique<UnaryExpr>();
   unary->op = type;
   unary->expr = std::move(operand);
@@ -231,6 +255,7 @@ ExprPtr Parser::ParseUnary() {
 }
 
 ExprPtr Parser::ParsePrimary() {
+  height_ = 1;
   const Item& t = Peek();
   switch (t.type) {
     case ItemType::kNumber: {
@@ -253,6 +278,7 @@ ExprPtr Parser::ParsePrimary() {
       paren->expr = ParseBinary(0);
       if (Peek().type != ItemType::kRightParen) UnexpectedHere();
       paren->pos = {open.pos, Consume().end()};
+      ++height_;
       return paren;
     }
     case ItemType::kLeftBrace: return ParseLabelMatchers();
@@ -280,7 +306,10 @@ ExprPtr Parser::ParsePostfix(ExprPtr e) {
         Consume();
         ParseAt(*e);
         break;
-      case ItemType::kLeftBracket: e = ParseRangeOrSubquery(std::move(e)); break;
+      case ItemType::kLeftBracket:
+        e = ParseRangeOrSubquery(std::move(e));
+        CheckHeight(++height_);
+        break;
       default: return e;
     }
   }
@@ -301,8 +330,11 @@ void Parser::ParseBinaryModifiers(BinaryExpr& bin) {
   Consume();
   bin.matching->card = t == ItemType::kGroupLeft ? VectorMatchCardinality::kManyToOne
                                                  : VectorMatchCardinality::kOneToMany;
-  // The label list is optional; a `(` right after group_x always opens it.
-  if (Peek().type == ItemType::kLeftParen) bin.matching->include = ParseGroupingLabels();
+  // The label list is optional; a `(` right after group_x always opens it, and a token that
+  // can start neither it nor the right operand is reported as a bad label list.
+  if (Peek().type == ItemType::kLeftParen || !CanStartExpr(Peek().type)) {
+    bin.matching->include = ParseGroupingLabels();
+  }
 }
 
 std::vector<std::string> Parser::ParseGroupingLabels() {
@@ -389,15 +421,19 @@ MatcherPtr Parser::ParseLabelMatcher() {
 std::vector<ExprPtr> Parser::ParseCallBody() {
   Consume();  // (
   std::vector<ExprPtr> args;
+  int height = 0;
   if (Peek().type == ItemType::kRightParen) {
     Consume();
+    height_ = 1;
     return args;
   }
   for (;;) {
     args.push_back(ParseBinary(0));
+    height = std::max(height, height_);
     ItemType t = Peek().type;
     if (t == ItemType::kRightParen) {
       Consume();
+      height_ = height + 1;
       return args;
     }
     if (t != ItemType::kComma) UnexpectedHere();
