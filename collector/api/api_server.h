@@ -1,0 +1,58 @@
+// The collector's HTTP surface: routes requests to the remote-write receiver, Prometheus's
+// series/labels/metadata API, /metrics and the health endpoints, and counts and times each
+// request by route.
+//
+// The server can start before the storage is open (recovery may take a while): /-/healthy
+// answers at once, everything needing storage answers 503 until SetStorage() is called, as
+// Prometheus does during WAL replay. Destroy the ApiServer before the Storage it was given.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "collector/api/http_server.h"
+#include "collector/api/metrics_handler.h"
+#include "collector/api/write_handler.h"
+
+namespace prometheus {
+class Registry;
+}
+namespace crmscope::storage {
+class Storage;
+}
+
+namespace crmscope::api {
+
+struct ApiOptions {
+  HttpServer::Options http;
+  WriteLimits limits;
+  std::vector<std::string> bearer_tokens;  // for /api/v1/write; empty: no authentication
+  // Where the API's metrics go and what /metrics serves; share it with the Storage's options.
+  std::shared_ptr<prometheus::Registry> registry;
+};
+
+class ApiServer {
+ public:
+  static std::unique_ptr<ApiServer> Start(ApiOptions options, std::string* error);
+  ~ApiServer();  // stops the HTTP server, waiting for requests in flight
+  ApiServer(const ApiServer&) = delete;
+  ApiServer& operator=(const ApiServer&) = delete;
+
+  // Ready from now on. The storage must outlive this server.
+  void SetStorage(storage::Storage* storage) { storage_.store(storage); }
+  int port() const { return http_->port(); }
+
+ private:
+  explicit ApiServer(ApiOptions options);
+  HttpResponse Route(HttpRequest& request);
+
+  ApiOptions options_;
+  ApiMetrics metrics_;
+  WriteHandler write_handler_;
+  std::atomic<storage::Storage*> storage_{nullptr};
+  std::unique_ptr<HttpServer> http_;  // last: stopped first, while the rest is still alive
+};
+
+}  // namespace crmscope::api

@@ -1,0 +1,54 @@
+// POST /api/v1/write: the Prometheus remote write 1.0 receiver.
+//
+// Status codes tell the sender what to do, as the specification asks: 204 stored; 400 never
+// retry (undecodable body, invalid series, or samples the storage refused: the others of the
+// batch are stored and the answer says how many were refused and why); 401 bad credentials;
+// 413 body over the limit; 415 not snappy-compressed protobuf; 503 retry later (storage failure,
+// nothing of the batch acknowledged).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "collector/api/http_server.h"
+
+namespace crmscope::storage {
+class Storage;
+struct AppendStats;
+}  // namespace crmscope::storage
+
+namespace crmscope::api {
+
+class ApiMetrics;
+
+struct WriteLimits {
+  int64_t max_body_bytes = 32LL << 20;
+  size_t max_labels_per_series = 30;    // 0: no limit
+  size_t max_label_name_length = 1024;  // bytes; 0: no limit
+  size_t max_label_value_length = 4096;
+};
+
+// The decoded size allowed per byte of compressed body. Snappy's best case is a 3-byte copy
+// element producing 64 bytes (21.3x), so no honest body can exceed this ratio: the check only
+// stops a length header that lies, before anything is allocated for it.
+inline constexpr size_t kMaxDecodedBytesPerBodyByte = 22;
+
+class WriteHandler {
+ public:
+  WriteHandler(WriteLimits limits, std::vector<std::string> bearer_tokens, ApiMetrics* metrics);
+
+  HttpResponse Handle(HttpRequest& request, storage::Storage& storage) const;
+
+ private:
+  bool Authorized(const HttpRequest& request) const;
+
+  WriteLimits limits_;
+  std::vector<std::string> bearer_tokens_;
+  ApiMetrics* metrics_;
+};
+
+// "3 of 2000 samples rejected: out_of_order=3 (first: up{job=\"x\"} out of order sample ...)"
+std::string DescribeRejections(const storage::AppendStats& stats, size_t total_samples);
+
+}  // namespace crmscope::api
