@@ -8,11 +8,11 @@ build_pkgs=(
   g++ cmake make pkg-config
   prometheus-cpp-dev libcivetweb-dev nlohmann-json3-dev libsqlite3-dev sqlite3
   doctest-dev libcurl4-openssl-dev libprotobuf-dev protobuf-compiler
-  libsnappy-dev libyaml-cpp-dev libre2-dev
+  libsnappy-dev libyaml-cpp-dev libre2-dev libhiredis-dev
 )
 # Peers that tests, benchmarks and the demo run beside crmscope.
 peer_pkgs=(
-  prometheus prometheus-alertmanager nginx-light curl python3
+  prometheus prometheus-alertmanager nginx-light redis-server wrk curl python3 procps
 )
 
 missing=()
@@ -31,7 +31,7 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q >/dev/null
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 # Debian's packages start services on install; crmscope's tests start their own on loopback.
-for svc in prometheus prometheus-alertmanager prometheus-node-exporter nginx; do
+for svc in prometheus prometheus-alertmanager prometheus-node-exporter nginx redis-server; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
     $SUDO systemctl stop "$svc" || true
   fi
