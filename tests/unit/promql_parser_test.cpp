@@ -356,7 +356,7 @@ std::vector<std::string> MatcherStrings(const Matchers& ms) {
   return out;
 }
 
-TEST_CASE("valid queries print as Prometheus prints them, and reparse to the same text") {
+TEST_CASE("promql parser: valid queries print as Prometheus prints them, and reparse to the same text") {
   for (const Case& c : kValidCases) {
     INFO("query: ", c.query);
     CHECK(ParseToString(c.query) == c.want);
@@ -364,7 +364,7 @@ TEST_CASE("valid queries print as Prometheus prints them, and reparse to the sam
   }
 }
 
-TEST_CASE("invalid queries fail with Prometheus's error text") {
+TEST_CASE("promql parser: invalid queries fail with Prometheus's error text") {
   for (const Case& c : kErrorCases) {
     INFO("query: ", c.query);
     std::string error;
@@ -373,7 +373,7 @@ TEST_CASE("invalid queries fail with Prometheus's error text") {
   }
 }
 
-TEST_CASE("operator precedence and associativity") {
+TEST_CASE("promql parser: operator precedence and associativity") {
   const std::pair<std::string_view, std::string_view> cases[] = {
       {"a + b * c", "(a + (b * c))"},
       {"a * b + c", "((a * b) + c)"},
@@ -416,7 +416,7 @@ TEST_CASE("operator precedence and associativity") {
   }
 }
 
-TEST_CASE("vector selectors keep matchers, name, offset and @ as Prometheus does") {
+TEST_CASE("promql parser: vector selectors keep matchers, name, offset and @ as Prometheus does") {
   ExprPtr e = MustParse(R"(foo{a="b", c=~"d.*"} offset -5m @ 12.3456)");
   const auto* vs = e->As<VectorSelector>();
   REQUIRE(vs != nullptr);
@@ -438,7 +438,7 @@ TEST_CASE("vector selectors keep matchers, name, offset and @ as Prometheus does
   CHECK_FALSE(end->As<VectorSelector>()->timestamp_ms.has_value());
 }
 
-TEST_CASE("range selectors and subqueries carry ranges, steps, offsets and @") {
+TEST_CASE("promql parser: range selectors and subqueries carry ranges, steps, offsets and @") {
   ExprPtr m = MustParse("foo[1h30m] offset 1d @ start()");
   const auto* ms = m->As<MatrixSelector>();
   REQUIRE(ms != nullptr);
@@ -458,7 +458,7 @@ TEST_CASE("range selectors and subqueries carry ranges, steps, offsets and @") {
   CHECK(MustParse("foo[5m:]")->As<SubqueryExpr>()->step_ms == 0);
 }
 
-TEST_CASE("binary expressions record vector matching as the type checker settles it") {
+TEST_CASE("promql parser: binary expressions record vector matching as the type checker settles it") {
   ExprPtr e = MustParse("foo * on(a, b) group_left(c) bar");
   const auto* b = e->As<BinaryExpr>();
   REQUIRE(b->matching.has_value());
@@ -484,7 +484,7 @@ TEST_CASE("binary expressions record vector matching as the type checker settles
   CHECK(MustParse("1 + 2")->Type() == ValueType::kScalar);
 }
 
-TEST_CASE("aggregations, calls and literals") {
+TEST_CASE("promql parser: aggregations, calls and literals") {
   ExprPtr a = MustParse("topk without (instance) (5, rate(foo[5m]))");
   const auto* agg = a->As<AggregateExpr>();
   REQUIRE(agg != nullptr);
@@ -512,12 +512,12 @@ TEST_CASE("aggregations, calls and literals") {
   CHECK(MustParse("'it\\'s'")->As<StringLiteral>()->val == "it's");
 }
 
-TEST_CASE("error positions count lines and byte columns") {
+TEST_CASE("promql parser: error positions count lines and byte columns") {
   CHECK(ParseToString("foo +\n\tbar baz") == R"(2:6: parse error: unexpected identifier "baz")");
   CHECK(ParseToString("\"é\" +") == "1:7: parse error: unexpected end of input");
 }
 
-TEST_CASE("absurdly deep nesting is refused instead of exhausting the stack") {
+TEST_CASE("promql parser: absurdly deep nesting is refused instead of exhausting the stack") {
   std::string deep = std::string(999, '(') + "foo" + std::string(999, ')');
   CHECK(ParseToString(deep) == deep);
   std::string too_deep = std::string(1001, '(') + "foo" + std::string(1001, ')');
@@ -528,7 +528,7 @@ TEST_CASE("absurdly deep nesting is refused instead of exhausting the stack") {
   CHECK(ParseToString(chain).find("maximum depth of 1000") != std::string::npos);
 }
 
-TEST_CASE("ParseMetricSelector behaves as Prometheus's") {
+TEST_CASE("promql parser: ParseMetricSelector behaves as Prometheus's") {
   Matchers m;
   std::string error;
   REQUIRE(ParseMetricSelector("up", &m, &error));
@@ -563,7 +563,7 @@ TEST_CASE("ParseMetricSelector behaves as Prometheus's") {
   }
 }
 
-TEST_CASE("ParseMatchersParam refuses selectors matching every series, as the HTTP API does") {
+TEST_CASE("promql parser: ParseMatchersParam refuses selectors matching every series, as the HTTP API does") {
   std::vector<Matchers> sets;
   std::string error;
   REQUIRE(ParseMatchersParam({"up", R"({job=~".+"})", R"({a="", b="c"})"}, &sets, &error));
@@ -577,7 +577,7 @@ TEST_CASE("ParseMatchersParam refuses selectors matching every series, as the HT
   CHECK(error == R"(1:5: parse error: unexpected identifier "bar")");
 }
 
-TEST_CASE("the function table has Prometheus 2.42's functions and signatures") {
+TEST_CASE("promql parser: the function table has Prometheus 2.42's functions and signatures") {
   CHECK(AllFunctions().size() == 70);
   const Function* rate = FindFunction("rate");
   REQUIRE(rate != nullptr);
