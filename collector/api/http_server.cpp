@@ -52,23 +52,45 @@ void Knock(const std::string& host, int port) {
   close(fd);
 }
 
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
 bool IsBodylessStatus(int status) { return status == 204 || status == 304 || status < 200; }
 
-void SendResponse(mg_connection* conn, std::string_view method, const HttpResponse& response) {
-  mg_response_header_start(conn, response.status);
-  if (!response.content_type.empty()) {
-    mg_response_header_add(conn, "Content-Type", response.content_type.c_str(), -1);
-  }
-  for (const auto& [name, value] : response.headers) {
-    mg_response_header_add(conn, name.c_str(), value.c_str(), -1);
-  }
+// After an interim "100 Continue" CivetWeb refuses its header functions (it counts the interim
+// answer as the response having started), so the head is written by hand, and the connection
+// closed after it: CivetWeb's keep-alive bookkeeping does not know this response.
+void SendHeadByHand(mg_connection* conn, const HttpResponse& response, bool has_body) {
+  std::string head = "HTTP/1.1 " + std::to_string(response.status) + " " +
+                     mg_get_response_code_text(conn, response.status) + "\r\n";
+  if (!response.content_type.empty()) head += "Content-Type: " + response.content_type + "\r\n";
+  for (const auto& [name, value] : response.headers) head += name + ": " + value + "\r\n";
+  if (has_body) head += "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
+  head += "Connection: close\r\n\r\n";
+  mg_disable_connection_keep_alive(conn);
+  mg_write(conn, head.data(), head.size());
+}
+
+void SendResponse(mg_connection* conn, const HttpRequest& request, const HttpResponse& response) {
   bool has_body = !IsBodylessStatus(response.status);
-  if (has_body) {
-    std::string length = std::to_string(response.body.size());
-    mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
+  if (request.continue_sent()) {
+    SendHeadByHand(conn, response, has_body);
+  } else {
+    mg_response_header_start(conn, response.status);
+    if (!response.content_type.empty()) {
+      mg_response_header_add(conn, "Content-Type", response.content_type.c_str(), -1);
+    }
+    for (const auto& [name, value] : response.headers) {
+      mg_response_header_add(conn, name.c_str(), value.c_str(), -1);
+    }
+    if (has_body) {
+      std::string length = std::to_string(response.body.size());
+      mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
+    }
+    mg_response_header_send(conn);
   }
-  mg_response_header_send(conn);
-  if (has_body && method != "HEAD" && !response.body.empty()) {
+  if (has_body && request.method() != "HEAD" && !response.body.empty()) {
     mg_write(conn, response.body.data(), response.body.size());
   }
 }
@@ -114,6 +136,13 @@ HttpRequest::BodyStatus HttpRequest::ReadBody(size_t max_bytes, std::string* bod
     if (static_cast<uint64_t>(info_->content_length) > max_bytes) return BodyStatus::kTooLarge;
     body->reserve(static_cast<size_t>(info_->content_length));
   }
+  // CivetWeb answers "Expect: 100-continue" only for its own file handlers; without the interim
+  // answer, libcurl waits 1 s before sending a body over 1 MB (measured: 1.01 s per request).
+  if (!continue_sent_ && EqualsIgnoreCase(Header("Expect"), "100-continue") &&
+      std::string_view(info_->http_version ? info_->http_version : "") == "1.1") {
+    mg_printf(conn_, "HTTP/1.1 100 Continue\r\n\r\n");
+    continue_sent_ = true;
+  }
   char buf[64 * 1024];
   for (;;) {
     int n = mg_read(conn_, buf, sizeof buf);
@@ -139,7 +168,11 @@ std::unique_ptr<HttpServer> HttpServer::Start(const Options& options, HttpHandle
   const char* config[] = {"listening_ports", ports.c_str(), "num_threads", threads.c_str(),
                           "request_timeout_ms", timeout.c_str(),
                           // Remote-write senders keep their connection between batches.
-                          "enable_keep_alive", "yes", nullptr};
+                          "enable_keep_alive", "yes",
+                          // Head and body go out in separate writes; with Nagle the second waited
+                          // for the client's delayed ACK: 48 ms per remote-write request, 3.4 ms
+                          // without.
+                          "tcp_nodelay", "1", nullptr};
   mg_callbacks callbacks{};
   callbacks.begin_request = &HttpServer::OnRequest;
   callbacks.log_message = &HttpServer::OnLogMessage;
@@ -196,7 +229,7 @@ int HttpServer::OnRequest(mg_connection* conn) {
     log::Error("request handler failed", {{"path", request.path()}, {"err", e.what()}});
     response = HttpResponse::Text(500, "internal error");
   }
-  SendResponse(conn, request.method(), response);
+  SendResponse(conn, request, response);
   return response.status;
 }
 

@@ -42,10 +42,13 @@ class HttpRequest {
   enum class BodyStatus { kOk, kTooLarge, kReadError };
   // Reads the whole body into *body, giving up as soon as it exceeds max_bytes.
   BodyStatus ReadBody(size_t max_bytes, std::string* body);
+  // True once ReadBody answered "Expect: 100-continue" with an interim "100 Continue".
+  bool continue_sent() const { return continue_sent_; }
 
  private:
   mg_connection* conn_;
   const mg_request_info* info_;
+  bool continue_sent_ = false;
 };
 
 using HttpHandler = std::function<HttpResponse(HttpRequest& request)>;

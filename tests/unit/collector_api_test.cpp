@@ -47,6 +47,7 @@ struct RequestSpec {
   std::string body;
   std::vector<std::string> headers;
   bool chunked = false;
+  bool expect_continue = false;  // false: no "Expect: 100-continue", whatever the body size
 };
 
 size_t CollectBody(char* data, size_t size, size_t n, void* out) {
@@ -56,6 +57,10 @@ size_t CollectBody(char* data, size_t size, size_t n, void* out) {
 
 size_t CollectHeader(char* data, size_t size, size_t n, void* out) {
   std::string line(data, size * n);
+  if (line.rfind("HTTP/", 0) == 0) {  // status lines, interim ones included
+    (*static_cast<std::map<std::string, std::string>*>(out))[":status-lines"] += line;
+    return size * n;
+  }
   size_t colon = line.find(':');
   if (colon != std::string::npos) {
     std::string name = line.substr(0, colon);
@@ -84,7 +89,8 @@ HttpResult Http(const std::string& url, const RequestSpec& spec = {}) {
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), &curl_easy_cleanup);
   REQUIRE(curl);
   HttpResult result;
-  curl_slist* raw_headers = curl_slist_append(nullptr, "Expect:");
+  curl_slist* raw_headers =
+      curl_slist_append(nullptr, spec.expect_continue ? "Expect: 100-continue" : "Expect:");
   for (const std::string& h : spec.headers) raw_headers = curl_slist_append(raw_headers, h.c_str());
   std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(raw_headers,
                                                                       &curl_slist_free_all);
@@ -110,7 +116,7 @@ HttpResult Http(const std::string& url, const RequestSpec& spec = {}) {
   }
   curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers.get());
   CURLcode code = curl_easy_perform(curl.get());
-  REQUIRE_MESSAGE(code == CURLE_OK, curl_easy_strerror(code));
+  REQUIRE_MESSAGE(code == CURLE_OK, std::string(curl_easy_strerror(code)));
   curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &result.status);
   return result;
 }
@@ -306,6 +312,16 @@ TEST_CASE("write: 413 for a body over max_body_bytes whether announced or chunke
             .status == 204);
   CHECK(c.Get("/api/v1/series?match[]=m").body ==
         R"({"status":"success","data":[{"__name__":"m"}]})");
+}
+
+TEST_CASE("write: a client sending Expect: 100-continue is told to go on") {
+  Collector c;
+  rw::WriteRequest request;
+  request.series.push_back(Series({{"__name__", "up"}}, {{kBase, 1}}));
+  RequestSpec spec{"POST", rw::Encode(request), kRemoteWriteHeaders, true, true};
+  HttpResult result = Http(c.base + "/api/v1/write", spec);
+  CHECK(result.status == 204);
+  CHECK(result.headers[":status-lines"].rfind("HTTP/1.1 100 Continue", 0) == 0);
 }
 
 TEST_CASE("write: 415 unless the body is snappy-compressed protobuf") {
