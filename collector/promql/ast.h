@@ -103,6 +103,9 @@ struct VectorSelector final : Expr {
   // The matchers in braces, then __name__="<name>" when a name was written before them.
   Matchers matchers;
   int64_t original_offset_ms = 0;  // as written: `offset 5m` is 300000, `offset -5m` -300000
+  // The offset evaluation uses, which the engine derives from the original one and the @
+  // modifier as Prometheus's does; the parser leaves it 0.
+  int64_t offset_ms = 0;
   std::optional<int64_t> timestamp_ms;  // `@ <timestamp>`
   AtPreprocessor start_or_end = AtPreprocessor::kNone;
   PositionRange pos;
@@ -132,6 +135,7 @@ struct SubqueryExpr final : Expr {
   int64_t range_ms = 0;
   int64_t step_ms = 0;  // 0: the engine's default evaluation interval
   int64_t original_offset_ms = 0;
+  int64_t offset_ms = 0;  // set by the engine, as VectorSelector::offset_ms
   std::optional<int64_t> timestamp_ms;
   AtPreprocessor start_or_end = AtPreprocessor::kNone;
   int end_pos = 0;

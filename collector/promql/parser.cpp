@@ -5,6 +5,7 @@
 
 #include "collector/promql/functions.h"
 #include "collector/promql/go_format.h"
+#include "collector/promql/grammar.h"
 #include "collector/promql/literals.h"
 #include "collector/promql/parse_error.h"
 #include "collector/promql/type_check.h"
@@ -13,88 +14,9 @@ namespace crmscope::promql {
 
 namespace {
 
-// Binding strength of binary operators, loosest first; ^ is the only right-associative one.
-int Precedence(ItemType t) {
-  switch (t) {
-    case ItemType::kLor: return 1;
-    case ItemType::kLand:
-    case ItemType::kLunless: return 2;
-    case ItemType::kEqlc:
-    case ItemType::kNeq:
-    case ItemType::kLte:
-    case ItemType::kLss:
-    case ItemType::kGte:
-    case ItemType::kGtr: return 3;
-    case ItemType::kAdd:
-    case ItemType::kSub: return 4;
-    case ItemType::kMul:
-    case ItemType::kDiv:
-    case ItemType::kMod:
-    case ItemType::kAtan2: return 5;
-    case ItemType::kPow: return 6;
-    default: return 0;
-  }
-}
-constexpr int kPowPrecedence = 6;
-
 // Prometheus sets no limit, but parsing, checking, printing and evaluating a tree all recurse
 // over it; a bound keeps a hostile query from exhausting a server thread's stack.
 constexpr int kMaxNesting = 1000;
-
-// Tokens that may name a metric: identifiers, and the keywords Prometheus's grammar lets
-// double as metric names (`sum`, `by`, `offset`, ...).
-bool IsMetricIdentifier(ItemType t) {
-  switch (t) {
-    case ItemType::kIdentifier:
-    case ItemType::kMetricIdentifier:
-    case ItemType::kBy:
-    case ItemType::kLand:
-    case ItemType::kLor:
-    case ItemType::kLunless:
-    case ItemType::kOffset:
-    case ItemType::kWithout:
-    case ItemType::kStart:
-    case ItemType::kEnd: return true;
-    default: return IsAggregator(t);
-  }
-}
-
-// Tokens accepted as a label in by(), without(), on(), ignoring() and group_x(); keywords
-// other than `without` may name labels there.
-bool IsMaybeLabel(ItemType t) {
-  switch (t) {
-    case ItemType::kBool:
-    case ItemType::kGroupLeft:
-    case ItemType::kGroupRight:
-    case ItemType::kIgnoring:
-    case ItemType::kOn:
-    case ItemType::kAtan2: return true;
-    case ItemType::kWithout: return false;
-    default: return IsMetricIdentifier(t);
-  }
-}
-
-bool CanStartExpr(ItemType t) {
-  switch (t) {
-    case ItemType::kNumber:
-    case ItemType::kString:
-    case ItemType::kLeftParen:
-    case ItemType::kLeftBrace:
-    case ItemType::kAdd:
-    case ItemType::kSub: return true;
-    default: return IsMetricIdentifier(t);
-  }
-}
-
-bool IsLabelName(std::string_view s) {
-  if (s.empty()) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    bool alpha = c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-    if (!alpha && !(i > 0 && c >= '0' && c <= '9')) return false;
-  }
-  return true;
-}
 
 PositionRange RangeOf(const Item& item) { return {item.pos, item.end()}; }
 
@@ -612,19 +534,6 @@ bool RunParser(std::string_view input, std::string* error, Fn&& fn) {
 }
 
 }  // namespace
-
-std::string FormatParseError(std::string_view input, const ParseError& error) {
-  int line = 1, last_break = -1;
-  int pos = std::min(error.pos.start, static_cast<int>(input.size()));
-  for (int i = 0; i < pos; ++i) {
-    if (input[i] == '\n') {
-      ++line;
-      last_break = i;
-    }
-  }
-  return std::to_string(line) + ":" + std::to_string(pos - last_break) +
-         ": parse error: " + error.message;
-}
 
 ExprPtr ParseExpr(std::string_view input, std::string* error) {
   ExprPtr result;
