@@ -61,7 +61,7 @@ bool ParseDuration(std::string_view text, int64_t* ms, std::string* error) {
     }
     if (!found) return fail();
     if (n > INT64_MAX / kUnits[u].ms || total > INT64_MAX - n * kUnits[u].ms) {
-      if (error) *error = "duration out of range: \"" + std::string(text) + "\"";
+      if (error) *error = "duration out of range";
       return false;
     }
     total += n * kUnits[u].ms;
@@ -77,6 +77,8 @@ std::string FormatDuration(int64_t ms) {
   std::string out;
   if (ms < 0) { out = "-"; ms = -ms; }
   for (const Unit& u : kUnits) {
+    // As Prometheus: years and weeks only when exact, since 90d reads better than 12w6d.
+    if ((u.name == "y" || u.name == "w") && ms % u.ms != 0) continue;
     if (ms >= u.ms) {
       out += std::to_string(ms / u.ms);
       out += u.name;

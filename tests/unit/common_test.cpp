@@ -59,6 +59,9 @@ TEST_CASE("matchers: regexes are fully anchored RE2") {
   auto bad = LabelMatcher::Make(LabelMatcher::Type::kRegexMatch, "x", "(foo", &err);
   CHECK(bad == nullptr);
   CHECK(err.find("error parsing regexp: missing closing )") == 0);
+  // Valid once wrapped in (?:...), but Prometheus rejects it alone.
+  CHECK(LabelMatcher::Make(LabelMatcher::Type::kRegexMatch, "x", "x)|(y", &err) == nullptr);
+  CHECK(err == "error parsing regexp: unexpected ): `x)|(y`");
   CHECK(alt->ToString() == "code=~\"5..|4..\"");
 }
 
@@ -80,7 +83,9 @@ TEST_CASE("time: Prometheus durations") {
   CHECK_FALSE(ParseDuration("1.5h", &ms, &err));
   CHECK(FormatDuration(5400000) == "1h30m");
   CHECK(FormatDuration(0) == "0s");
-  CHECK(FormatDuration(15LL * 86400000) == "2w1d");
+  CHECK(FormatDuration(15LL * 86400000) == "15d");
+  CHECK(FormatDuration(14LL * 86400000) == "2w");
+  CHECK(FormatDuration(366LL * 86400000) == "366d");
 }
 
 TEST_CASE("time: API timestamps in unix seconds and RFC 3339") {
