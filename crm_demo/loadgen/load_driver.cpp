@@ -1,0 +1,377 @@
+#include "crm_demo/loadgen/load_driver.h"
+
+#include <curl/curl.h>
+#include <poll.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <mutex>
+#include <vector>
+
+namespace crmscope::loadgen {
+
+namespace {
+
+constexpr int64_t kNsPerMs = 1'000'000;
+constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
+// Upper bound on one wait, so a stop request that lands between the check and the poll (a
+// signal is not guaranteed to interrupt the poll) is seen soon.
+constexpr int kMaxWaitMs = 50;
+
+struct EasyCleanup {
+  void operator()(CURL* easy) const { curl_easy_cleanup(easy); }
+};
+struct MultiCleanup {
+  void operator()(CURLM* multi) const { curl_multi_cleanup(multi); }
+};
+struct SlistFree {
+  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+};
+
+class UniqueFd {
+ public:
+  explicit UniqueFd(int fd = -1) : fd_(fd) {}
+  ~UniqueFd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  int get() const { return fd_; }
+  void reset(int fd) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = fd;
+  }
+
+ private:
+  int fd_;
+};
+
+void InitCurlOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+size_t DiscardBody(char*, size_t size, size_t count, void*) { return size * count; }
+
+FailureKind ClassifyFailure(CURLcode code) {
+  switch (code) {
+    case CURLE_OPERATION_TIMEDOUT:
+      return FailureKind::kTimeout;
+    // Refused, reset, or closed before any response: the server (or its listen backlog) is
+    // not there for this request.
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+      return FailureKind::kConnect;
+    default:
+      return FailureKind::kOther;
+  }
+}
+
+// The open loop's timetable: request i is due at start + i / rate, for every i due before the
+// end of the run. Computed from i rather than accumulated, so rounding never drifts.
+class Timetable {
+ public:
+  Timetable(int64_t start_ns, double rate, int64_t duration_ns)
+      : start_ns_(start_ns), interval_ns_(1e9 / rate) {
+    count_ = static_cast<uint64_t>(std::ceil(static_cast<double>(duration_ns) / interval_ns_));
+    while (count_ > 0 && At(count_ - 1) >= start_ns + duration_ns) --count_;
+  }
+  int64_t At(uint64_t i) const {
+    return start_ns_ + static_cast<int64_t>(static_cast<double>(i) * interval_ns_);
+  }
+  uint64_t count() const { return count_; }
+  // How many requests are due at `now`: the first index whose time is still ahead.
+  uint64_t DueAt(int64_t now) const {
+    if (now < start_ns_) return 0;
+    auto due = static_cast<uint64_t>(static_cast<double>(now - start_ns_) / interval_ns_) + 1;
+    while (due > 0 && At(due - 1) > now) --due;
+    while (due < count_ && At(due) <= now) ++due;
+    return std::min(due, count_);
+  }
+
+ private:
+  int64_t start_ns_;
+  double interval_ns_;
+  uint64_t count_ = 0;
+};
+
+struct Slot {
+  std::unique_ptr<CURL, EasyCleanup> easy;
+  Request request;
+  std::string url;
+  int64_t scheduled_ns = 0;
+  bool busy = false;
+};
+
+}  // namespace
+
+int64_t MonotonicNowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+struct LoadDriver::State {
+  LoadOptions options;
+  std::unique_ptr<CURLM, MultiCleanup> multi;
+  std::unique_ptr<curl_slist, SlistFree> body_headers;
+  std::vector<Slot> slots;
+  std::vector<size_t> free_slots;
+  // Wakes the poll at the next scheduled send with nanosecond precision; curl_multi_poll's own
+  // timeout is in milliseconds, which would add up to 1 ms of start delay to every request.
+  UniqueFd timer;
+  std::unique_ptr<RunStats> interval = std::make_unique<RunStats>();
+  int64_t interval_start_ns = 0;
+  int64_t run_start_ns = 0;
+
+  ~State() {
+    // libcurl wants the easy handles out of the multi handle before either is cleaned up.
+    for (Slot& slot : slots) {
+      if (slot.busy) curl_multi_remove_handle(multi.get(), slot.easy.get());
+    }
+  }
+
+  bool SetUp(std::string* error);
+  size_t busy() const { return slots.size() - free_slots.size(); }
+  void Start(Workload& workload, int64_t scheduled_ns);
+  void Perform(RunStats* stats);
+  void WaitUntil(int64_t wake_ns);
+  void ReportIfDue(int64_t now, const IntervalReport& on_interval, RunStats* total);
+  int64_t NextReportAt() const {
+    return options.report_interval_ns > 0 ? interval_start_ns + options.report_interval_ns
+                                          : kNever;
+  }
+  void RunClosedLoop(Workload& workload, const std::atomic<bool>& stop,
+                     const IntervalReport& on_interval, RunStats* total);
+  void RunOpenLoop(Workload& workload, const std::atomic<bool>& stop,
+                   const IntervalReport& on_interval, RunStats* total);
+  void AbandonInFlight();  // drops transfers still running, leaving every slot free
+};
+
+bool LoadDriver::State::SetUp(std::string* error) {
+  InitCurlOnce();
+  multi.reset(curl_multi_init());
+  timer.reset(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+  if (!multi || timer.get() < 0) {
+    *error = "cannot set up libcurl's multi handle or a timer";
+    return false;
+  }
+  const long pool = options.connections;
+  curl_multi_setopt(multi.get(), CURLMOPT_MAXCONNECTS, pool);
+  curl_multi_setopt(multi.get(), CURLMOPT_MAX_TOTAL_CONNECTIONS, pool);
+  // "Expect:" off: crm-node's bodies are small and a 100-continue round trip would be measured.
+  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+  headers = curl_slist_append(headers, "Expect:");
+  body_headers.reset(headers);
+
+  slots.resize(static_cast<size_t>(options.connections));
+  for (size_t i = 0; i < slots.size(); ++i) {
+    CURL* easy = curl_easy_init();
+    if (!easy) {
+      *error = "curl_easy_init failed";
+      return false;
+    }
+    slots[i].easy.reset(easy);
+    slots[i].url.reserve(options.target.size() + 256);
+    curl_easy_setopt(easy, CURLOPT_PRIVATE, reinterpret_cast<void*>(i));
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &DiscardBody);
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(options.timeout_ns / kNsPerMs));
+    curl_easy_setopt(easy, CURLOPT_USERAGENT, "crm-loadgen/0.1");
+    free_slots.push_back(slots.size() - 1 - i);
+  }
+  return true;
+}
+
+void LoadDriver::State::Start(Workload& workload, int64_t scheduled_ns) {
+  const size_t index = free_slots.back();
+  free_slots.pop_back();
+  Slot& slot = slots[index];
+  workload.Next(&slot.request);
+  slot.url.assign(options.target);
+  slot.url += slot.request.path;
+  slot.scheduled_ns = scheduled_ns;
+  slot.busy = true;
+  CURL* easy = slot.easy.get();
+  curl_easy_setopt(easy, CURLOPT_URL, slot.url.c_str());
+  if (slot.request.body.empty() && slot.request.method[0] == 'G') {
+    curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, static_cast<char*>(nullptr));
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, static_cast<curl_slist*>(nullptr));
+  } else {
+    // The body stays in slot.request until the transfer is done; libcurl does not copy it.
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, slot.request.body.c_str());
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, static_cast<long>(slot.request.body.size()));
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, slot.request.method);
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, body_headers.get());
+  }
+  curl_multi_add_handle(multi.get(), easy);
+  ++interval->started;
+}
+
+void LoadDriver::State::Perform(RunStats* stats) {
+  int running = 0;
+  curl_multi_perform(multi.get(), &running);
+  const int64_t now = MonotonicNowNs();
+  int left = 0;
+  while (CURLMsg* message = curl_multi_info_read(multi.get(), &left)) {
+    if (message->msg != CURLMSG_DONE) continue;
+    CURL* easy = message->easy_handle;
+    const CURLcode result = message->data.result;
+    void* slot_index = nullptr;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, &slot_index);
+    Slot& slot = slots[reinterpret_cast<size_t>(slot_index)];
+    if (result == CURLE_OK) {
+      long status = 0;
+      curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+      stats->RecordResponse(slot.request.op, status, now - slot.scheduled_ns);
+    } else {
+      stats->RecordFailure(slot.request.op, ClassifyFailure(result));
+    }
+    curl_multi_remove_handle(multi.get(), easy);
+    slot.busy = false;
+    free_slots.push_back(reinterpret_cast<size_t>(slot_index));
+  }
+}
+
+void LoadDriver::State::WaitUntil(int64_t wake_ns) {
+  const int64_t now = MonotonicNowNs();
+  if (wake_ns <= now) return;
+  int timeout_ms = kMaxWaitMs;
+  curl_waitfd extra{};
+  unsigned extra_count = 0;
+  if (wake_ns - now < kMaxWaitMs * kNsPerMs) {
+    itimerspec when{};
+    when.it_value.tv_sec = wake_ns / 1'000'000'000;
+    when.it_value.tv_nsec = wake_ns % 1'000'000'000;
+    timerfd_settime(timer.get(), TFD_TIMER_ABSTIME, &when, nullptr);
+    extra.fd = timer.get();
+    extra.events = CURL_WAIT_POLLIN;
+    extra_count = 1;
+    timeout_ms = kMaxWaitMs + 1;  // the timer fires first
+  }
+  curl_multi_poll(multi.get(), extra_count ? &extra : nullptr, extra_count, timeout_ms, nullptr);
+  if (extra_count) {
+    uint64_t expirations = 0;
+    // Non-blocking: nothing to read when sockets, not the timer, woke the poll.
+    [[maybe_unused]] ssize_t n = read(timer.get(), &expirations, sizeof expirations);
+  }
+}
+
+void LoadDriver::State::ReportIfDue(int64_t now, const IntervalReport& on_interval,
+                                    RunStats* total) {
+  if (options.report_interval_ns <= 0 || now - interval_start_ns < options.report_interval_ns) {
+    return;
+  }
+  interval->elapsed_ns = now - interval_start_ns;
+  if (on_interval) on_interval(*interval, now - run_start_ns);
+  total->Merge(*interval);
+  interval->Reset();
+  interval_start_ns = now;
+}
+
+LoadDriver::LoadDriver(std::unique_ptr<State> state) : state_(std::move(state)) {}
+LoadDriver::~LoadDriver() = default;
+
+std::unique_ptr<LoadDriver> LoadDriver::Create(const LoadOptions& options, std::string* error) {
+  if (options.connections < 1) {
+    *error = "at least one connection is needed";
+    return nullptr;
+  }
+  if (!options.closed_loop && !(options.rate > 0)) {
+    *error = "the open loop needs a rate above 0";
+    return nullptr;
+  }
+  auto state = std::make_unique<State>();
+  state->options = options;
+  if (!state->SetUp(error)) return nullptr;
+  return std::unique_ptr<LoadDriver>(new LoadDriver(std::move(state)));
+}
+
+void LoadDriver::State::RunClosedLoop(Workload& workload, const std::atomic<bool>& stop,
+                                     const IntervalReport& on_interval, RunStats* total) {
+  const int64_t end_ns = run_start_ns + options.duration_ns;
+  while (!stop.load(std::memory_order_relaxed)) {
+    Perform(interval.get());
+    const int64_t now = MonotonicNowNs();
+    if (now >= end_ns) break;
+    bool started = false;
+    while (!free_slots.empty()) {
+      Start(workload, now);
+      started = true;
+    }
+    if (started) Perform(interval.get());  // sends them now rather than after a poll
+    ReportIfDue(now, on_interval, total);
+    WaitUntil(std::min(end_ns, NextReportAt()));
+  }
+  // Like wrk, what is in flight at the end is dropped, not waited for.
+  interval->unfinished += busy();
+}
+
+void LoadDriver::State::RunOpenLoop(Workload& workload, const std::atomic<bool>& stop,
+                                    const IntervalReport& on_interval, RunStats* total) {
+  const Timetable timetable(run_start_ns, options.rate, options.duration_ns);
+  const int64_t drain_deadline = run_start_ns + options.duration_ns +
+                                 (options.drain_ns >= 0 ? options.drain_ns : options.timeout_ns);
+  uint64_t next = 0;         // the next request of the timetable to start
+  uint64_t late_before = 0;  // requests [next, late_before) found no free connection when due
+  while (!stop.load(std::memory_order_relaxed)) {
+    Perform(interval.get());
+    const int64_t now = MonotonicNowNs();
+    const uint64_t due = timetable.DueAt(now);
+    bool started = false;
+    while (next < due && !free_slots.empty()) {
+      if (next < late_before) ++interval->late_starts;
+      Start(workload, timetable.At(next++));
+      started = true;
+    }
+    if (next < due) late_before = std::max(late_before, due);
+    if (started) Perform(interval.get());
+    if ((next == timetable.count() && busy() == 0) || now >= drain_deadline) break;
+    ReportIfDue(now, on_interval, total);
+    int64_t wake = std::min(NextReportAt(), drain_deadline);
+    if (next < timetable.count() && !free_slots.empty()) wake = std::min(wake, timetable.At(next));
+    WaitUntil(wake);
+  }
+  interval->unfinished += busy() + (timetable.DueAt(MonotonicNowNs()) - next);
+}
+
+void LoadDriver::State::AbandonInFlight() {
+  for (size_t i = 0; i < slots.size(); ++i) {
+    if (!slots[i].busy) continue;
+    curl_multi_remove_handle(multi.get(), slots[i].easy.get());
+    slots[i].busy = false;
+    free_slots.push_back(i);
+  }
+}
+
+void LoadDriver::Run(Workload& workload, const std::atomic<bool>& stop,
+                     const IntervalReport& on_interval, RunStats* total) {
+  State& s = *state_;
+  total->Reset();
+  s.interval->Reset();
+  s.run_start_ns = s.interval_start_ns = MonotonicNowNs();
+  if (s.options.closed_loop) {
+    s.RunClosedLoop(workload, stop, on_interval, total);
+  } else {
+    s.RunOpenLoop(workload, stop, on_interval, total);
+  }
+  s.AbandonInFlight();
+  const int64_t now = MonotonicNowNs();
+  s.interval->elapsed_ns = now - s.interval_start_ns;
+  total->Merge(*s.interval);
+  s.interval->Reset();
+  // A closed loop's requests are counted up to the end of the duration, as wrk counts them.
+  const int64_t end_ns = s.run_start_ns + s.options.duration_ns;
+  total->elapsed_ns = (s.options.closed_loop ? std::min(now, end_ns) : now) - s.run_start_ns;
+}
+
+}  // namespace crmscope::loadgen
