@@ -52,7 +52,8 @@ TEST_CASE("crm_loadgen histogram: every bucket is at most 1/128 of its values wi
   }
   // Buckets tile the range: each starts right after the previous one ends.
   for (int index = 1; index < 4000; ++index) {
-    REQUIRE(LatencyHistogram::BucketLowest(index) == LatencyHistogram::BucketHighest(index - 1) + 1);
+    REQUIRE(LatencyHistogram::BucketLowest(index) ==
+            LatencyHistogram::BucketHighest(index - 1) + 1);
   }
 }
 
