@@ -120,7 +120,7 @@ if [ ! -s "$cache/payloads.info" ] || [ -n "$(find "$cache/payloads.info" -mmin 
   "$promtool_bin" tsdb create-blocks-from openmetrics "$cache/samples.om" "$work/blocks" >/dev/null ||
     die "promtool tsdb create-blocks-from openmetrics failed"
   du -sb "$work/blocks" | cut -f1 >"$cache/promtool_block_bytes"
-  rm -rf "$work/blocks"
+  rm -rf "$work/blocks" "$cache/samples.om"  # hundreds of MB, needed only for that size
 fi
 samples=$(sed -n 's/^samples=//p' "$cache/payloads.info")
 requests=$(sed -n 's/^requests=//p' "$cache/payloads.info")
