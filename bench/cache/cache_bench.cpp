@@ -1,8 +1,11 @@
 // Throughput of the in-process customer caches under many worker threads: one mutex (1 shard)
 // against the 16 shards crm-node uses. Run by hand, not by CI:
-//   cache_bench [--seconds 1] [--threads 1,4,16] [--keys 100000] [--capacity 10000] [--skew 0.99]
+//   cache_bench [--seconds 1] [--rounds 5] [--threads 1,4,16] [--keys 100000] [--capacity 10000]
+//               [--skew 0.99]
 // Each thread replays a pre-drawn Zipf sequence of customer ids as cache-aside reads (Get, and
-// Put on a miss), so the timed loop holds only cache work.
+// Put on a miss), so the timed loop holds only cache work. Single and sharded runs alternate
+// and the median of the rounds is printed, because on a shared build machine the load of
+// other processes drifts by more than the difference being measured.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -27,6 +30,7 @@ using Clock = std::chrono::steady_clock;
 
 struct Options {
   double seconds = 1.0;
+  int rounds = 5;
   std::vector<int> threads = {1, 4, 16};
   int64_t keys = 100000;
   size_t capacity = 10000;
@@ -52,6 +56,7 @@ Options ParseOptions(int argc, char** argv) {
     std::string flag = argv[i];
     const char* value = argv[i + 1];
     if (flag == "--seconds") options.seconds = std::atof(value);
+    else if (flag == "--rounds") options.rounds = std::max(1, std::atoi(value));
     else if (flag == "--threads") options.threads = ParseList(value);
     else if (flag == "--keys") options.keys = std::atoll(value);
     else if (flag == "--capacity") options.capacity = static_cast<size_t>(std::atoll(value));
@@ -117,14 +122,25 @@ Result Run(size_t shards, int threads, const Options& options, const std::vector
           static_cast<double>(stats.hits) / static_cast<double>(stats.hits + stats.misses)};
 }
 
+double Median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
+}
+
 template <class Store>
 void Compare(const char* policy, const Options& options, const std::vector<std::vector<int64_t>>& ids) {
   for (int threads : options.threads) {
-    Result single = Run<Store>(1, threads, options, ids);
-    Result sharded = Run<Store>(16, threads, options, ids);
-    std::printf("%-4s %7d %14.0f %14.0f %7.2fx %9.3f %9.3f\n", policy, threads, single.ops_per_second,
-                sharded.ops_per_second, sharded.ops_per_second / single.ops_per_second, single.hit_ratio,
-                sharded.hit_ratio);
+    std::vector<double> single_rates, sharded_rates;
+    Result single{}, sharded{};
+    for (int round = 0; round < options.rounds; ++round) {
+      single = Run<Store>(1, threads, options, ids);
+      sharded = Run<Store>(16, threads, options, ids);
+      single_rates.push_back(single.ops_per_second);
+      sharded_rates.push_back(sharded.ops_per_second);
+    }
+    double single_rate = Median(single_rates), sharded_rate = Median(sharded_rates);
+    std::printf("%-4s %7d %14.0f %14.0f %7.2fx %9.3f %9.3f\n", policy, threads, single_rate, sharded_rate,
+                sharded_rate / single_rate, single.hit_ratio, sharded.hit_ratio);
     std::fflush(stdout);
   }
 }
@@ -138,9 +154,9 @@ int main(int argc, char** argv) {
   for (int t = 0; t < max_threads; ++t) {
     ids.push_back(ZipfSequence(options.keys, options.skew, 1 << 20, static_cast<uint64_t>(t) + 1));
   }
-  std::printf("keys %lld, capacity %zu, zipf skew %.2f, %.1f s per run, %u hardware threads\n",
-              static_cast<long long>(options.keys), options.capacity, options.skew, options.seconds,
-              std::thread::hardware_concurrency());
+  std::printf("keys %lld, capacity %zu, zipf skew %.2f, median of %d runs of %.1f s, %u hardware threads\n",
+              static_cast<long long>(options.keys), options.capacity, options.skew, options.rounds,
+              options.seconds, std::thread::hardware_concurrency());
   std::printf("%-4s %7s %14s %14s %8s %9s %9s\n", "", "threads", "1 shard op/s", "16 shards op/s", "ratio",
               "hit 1", "hit 16");
   Compare<LruStore>("lru", options, ids);
