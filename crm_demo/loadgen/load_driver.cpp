@@ -137,6 +137,8 @@ struct LoadDriver::State {
   std::unique_ptr<RunStats> interval = std::make_unique<RunStats>();
   int64_t interval_start_ns = 0;
   int64_t run_start_ns = 0;
+  Workload* workload = nullptr;   // during Run
+  int64_t closed_loop_end_ns = 0;  // closed loop: no request starts after this
 
   ~State() {
     // libcurl wants the easy handles out of the multi handle before either is cleaned up.
@@ -152,15 +154,16 @@ struct LoadDriver::State {
   void RunCurlTimeoutIfDue();
   void Collect(RunStats* stats);
   void WaitUntil(int64_t wake_ns);
+  void StartClosedLoopRequests();
   void ReportIfDue(int64_t now, const IntervalReport& on_interval, RunStats* total);
   int64_t NextReportAt() const {
     return options.report_interval_ns > 0 ? interval_start_ns + options.report_interval_ns
                                           : kNever;
   }
-  void RunClosedLoop(Workload& workload, const std::atomic<bool>& stop,
-                     const IntervalReport& on_interval, RunStats* total);
-  void RunOpenLoop(Workload& workload, const std::atomic<bool>& stop,
-                   const IntervalReport& on_interval, RunStats* total);
+  void RunClosedLoop(const std::atomic<bool>& stop, const IntervalReport& on_interval,
+                     RunStats* total);
+  void RunOpenLoop(const std::atomic<bool>& stop, const IntervalReport& on_interval,
+                   RunStats* total);
   void AbandonInFlight();  // drops transfers still running, leaving every slot free
 
   static int OnSocket(CURL* easy, curl_socket_t fd, int what, void* state, void* socket_data);
@@ -272,6 +275,9 @@ void LoadDriver::State::Start(Workload& workload, int64_t scheduled_ns) {
   }
   curl_multi_add_handle(multi.get(), easy);
   ++interval->started;
+  // Adding only arms a zero timeout; running it now puts the request on the wire before the
+  // next one is prepared, so a batch of starts does not delay its first requests.
+  RunCurlTimeoutIfDue();
 }
 
 void LoadDriver::State::RunCurlTimeoutIfDue() {
@@ -279,6 +285,7 @@ void LoadDriver::State::RunCurlTimeoutIfDue() {
   curl_deadline_ns = kNever;  // the action may set a new one
   int running = 0;
   curl_multi_socket_action(multi.get(), CURL_SOCKET_TIMEOUT, 0, &running);
+  Collect(interval.get());
 }
 
 void LoadDriver::State::Collect(RunStats* stats) {
@@ -332,6 +339,10 @@ void LoadDriver::State::WaitUntil(int64_t wake_ns) {
                        ((e & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
       int running = 0;
       curl_multi_socket_action(multi.get(), fd, mask, &running);
+      // Per socket rather than per batch: a transfer's end is timed when it is read, not after
+      // the rest of the batch, and a closed-loop connection sends its next request at once.
+      Collect(interval.get());
+      if (options.closed_loop) StartClosedLoopRequests();
     }
   }
   RunCurlTimeoutIfDue();
@@ -367,27 +378,32 @@ std::unique_ptr<LoadDriver> LoadDriver::Create(const LoadOptions& options, std::
   return std::unique_ptr<LoadDriver>(new LoadDriver(std::move(state)));
 }
 
-void LoadDriver::State::RunClosedLoop(Workload& workload, const std::atomic<bool>& stop,
+void LoadDriver::State::StartClosedLoopRequests() {
+  // Timed from its own start, as wrk times from the write: in a closed loop nothing was
+  // scheduled earlier. The clock bounds the loop: a refused connection fails inside Start and
+  // frees its slot at once.
+  for (int64_t t = MonotonicNowNs(); !free_slots.empty() && t < closed_loop_end_ns;
+       t = MonotonicNowNs()) {
+    Start(*workload, t);
+  }
+}
+
+void LoadDriver::State::RunClosedLoop(const std::atomic<bool>& stop,
                                      const IntervalReport& on_interval, RunStats* total) {
-  const int64_t end_ns = run_start_ns + options.duration_ns;
+  closed_loop_end_ns = run_start_ns + options.duration_ns;
   while (!stop.load(std::memory_order_relaxed)) {
     Collect(interval.get());
     const int64_t now = MonotonicNowNs();
-    if (now >= end_ns) break;
-    bool started = false;
-    while (!free_slots.empty()) {
-      Start(workload, now);
-      started = true;
-    }
-    if (started) RunCurlTimeoutIfDue();  // sends them now rather than after a wait
+    if (now >= closed_loop_end_ns) break;
+    StartClosedLoopRequests();
     ReportIfDue(now, on_interval, total);
-    WaitUntil(std::min(end_ns, NextReportAt()));
+    WaitUntil(std::min(closed_loop_end_ns, NextReportAt()));
   }
   // Like wrk, what is in flight at the end is dropped, not waited for.
   interval->unfinished += busy();
 }
 
-void LoadDriver::State::RunOpenLoop(Workload& workload, const std::atomic<bool>& stop,
+void LoadDriver::State::RunOpenLoop(const std::atomic<bool>& stop,
                                     const IntervalReport& on_interval, RunStats* total) {
   const Timetable timetable(run_start_ns, options.rate, options.duration_ns);
   const int64_t drain_deadline = run_start_ns + options.duration_ns +
@@ -398,14 +414,11 @@ void LoadDriver::State::RunOpenLoop(Workload& workload, const std::atomic<bool>&
     Collect(interval.get());
     const int64_t now = MonotonicNowNs();
     const uint64_t due = timetable.DueAt(now);
-    bool started = false;
     while (next < due && !free_slots.empty()) {
       if (next < late_before) ++interval->late_starts;
-      Start(workload, timetable.At(next++));
-      started = true;
+      Start(*workload, timetable.At(next++));
     }
     if (next < due) late_before = std::max(late_before, due);
-    if (started) RunCurlTimeoutIfDue();
     if ((next == timetable.count() && busy() == 0) || now >= drain_deadline) break;
     ReportIfDue(now, on_interval, total);
     int64_t wake = std::min(NextReportAt(), drain_deadline);
@@ -430,11 +443,13 @@ void LoadDriver::Run(Workload& workload, const std::atomic<bool>& stop,
   total->Reset();
   s.interval->Reset();
   s.run_start_ns = s.interval_start_ns = MonotonicNowNs();
+  s.workload = &workload;
   if (s.options.closed_loop) {
-    s.RunClosedLoop(workload, stop, on_interval, total);
+    s.RunClosedLoop(stop, on_interval, total);
   } else {
-    s.RunOpenLoop(workload, stop, on_interval, total);
+    s.RunOpenLoop(stop, on_interval, total);
   }
+  s.workload = nullptr;
   s.AbandonInFlight();
   const int64_t now = MonotonicNowNs();
   s.interval->elapsed_ns = now - s.interval_start_ns;
