@@ -131,10 +131,11 @@ std::string_view HttpRequest::Header(std::string_view name) const {
 int64_t HttpRequest::content_length() const { return info_->content_length; }
 
 HttpRequest::BodyStatus HttpRequest::ReadBody(size_t max_bytes, std::string* body) {
+  constexpr size_t kReadChunk = 64 * 1024;
   body->clear();
   if (info_->content_length > 0) {
     if (static_cast<uint64_t>(info_->content_length) > max_bytes) return BodyStatus::kTooLarge;
-    body->reserve(static_cast<size_t>(info_->content_length));
+    body->reserve(static_cast<size_t>(info_->content_length) + kReadChunk);
   }
   // CivetWeb answers "Expect: 100-continue" only for its own file handlers; without the interim
   // answer, libcurl waits 1 s before sending a body over 1 MB (measured: 1.01 s per request).
@@ -143,14 +144,22 @@ HttpRequest::BodyStatus HttpRequest::ReadBody(size_t max_bytes, std::string* bod
     mg_printf(conn_, "HTTP/1.1 100 Continue\r\n\r\n");
     continue_sent_ = true;
   }
-  char buf[64 * 1024];
+  // Read straight into the string: CivetWeb's worker threads have 100 KB stacks (Debian builds
+  // it with USE_STACK_SIZE=102400), no room for a buffer on the stack.
+  size_t size = 0;
   for (;;) {
-    int n = mg_read(conn_, buf, sizeof buf);
-    if (n == 0) return BodyStatus::kOk;
-    if (n < 0) return BodyStatus::kReadError;
+    if (body->size() < size + kReadChunk) body->resize(size + kReadChunk);
+    int n = mg_read(conn_, body->data() + size, kReadChunk);
+    if (n <= 0) {
+      body->resize(size);
+      return n == 0 ? BodyStatus::kOk : BodyStatus::kReadError;
+    }
+    size += static_cast<size_t>(n);
     // A chunked body announces no length: the limit is enforced while reading.
-    if (body->size() + static_cast<size_t>(n) > max_bytes) return BodyStatus::kTooLarge;
-    body->append(buf, static_cast<size_t>(n));
+    if (size > max_bytes) {
+      body->clear();
+      return BodyStatus::kTooLarge;
+    }
   }
 }
 
