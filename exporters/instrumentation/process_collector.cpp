@@ -59,13 +59,26 @@ bool ParseProcStat(const std::string& text, ProcStat* out) {
     if (end == p) value = 0;  // the state letter (field 3)
     while (*p != ' ' && *p != '\0') ++p;
     switch (field) {
-      case 14: out->utime_ticks = value; break;
-      case 15: out->stime_ticks = value; break;
-      case 20: out->threads = value; break;
-      case 22: out->start_ticks = value; break;
-      case 23: out->vsize_bytes = value; break;
-      case 24: out->rss_pages = value; break;
-      default: break;
+      case 14:
+        out->utime_ticks = value;
+        break;
+      case 15:
+        out->stime_ticks = value;
+        break;
+      case 20:
+        out->threads = value;
+        break;
+      case 22:
+        out->start_ticks = value;
+        break;
+      case 23:
+        out->vsize_bytes = value;
+        break;
+      case 24:
+        out->rss_pages = value;
+        break;
+      default:
+        break;
     }
   }
   return true;
@@ -139,8 +152,7 @@ std::vector<prometheus::MetricFamily> ProcessCollector::Collect() const {
   }
   double fds = 0;
   if (CountOpenFds(&fds)) {
-    AddFamily(&out, "process_open_fds", "Number of open file descriptors.", MetricType::Gauge,
-              fds);
+    AddFamily(&out, "process_open_fds", "Number of open file descriptors.", MetricType::Gauge, fds);
   }
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) == 0) {

@@ -67,7 +67,7 @@ RouteTable::RouteTable(std::vector<RouteSpec> routes) : routes_(std::move(routes
 
 std::string_view RouteTable::template_name(size_t template_id) const {
   return template_id < templates_.size() ? std::string_view(templates_[template_id].pattern)
-                                          : std::string_view("other");
+                                         : std::string_view("other");
 }
 
 size_t RouteTable::FindTemplate(std::string_view pattern) const {

@@ -53,7 +53,8 @@ RouteTable Routes() {
 }
 
 const prometheus::ClientMetric* FindMetric(const std::vector<prometheus::MetricFamily>& families,
-                                           const std::string& name, const prometheus::Labels& labels) {
+                                           const std::string& name,
+                                           const prometheus::Labels& labels) {
   for (const auto& family : families) {
     if (family.name != name) continue;
     for (const auto& metric : family.metric) {
@@ -88,11 +89,12 @@ TEST_CASE("requests are counted by route template, method and code, and timed") 
   metrics.RequestFinished(routes.other_template(), HttpMethod::kGet, 418, 0.02);
 
   auto families = registry.Collect();
-  const auto* ok = FindMetric(families, "http_requests_total",
-                              {{"route", "/api/customers/{id}"}, {"method", "GET"}, {"code", "200"}});
-  const auto* missing = FindMetric(
-      families, "http_requests_total",
-      {{"route", "/api/customers/{id}"}, {"method", "GET"}, {"code", "404"}});
+  const auto* ok =
+      FindMetric(families, "http_requests_total",
+                 {{"route", "/api/customers/{id}"}, {"method", "GET"}, {"code", "200"}});
+  const auto* missing =
+      FindMetric(families, "http_requests_total",
+                 {{"route", "/api/customers/{id}"}, {"method", "GET"}, {"code", "404"}});
   const auto* teapot = FindMetric(families, "http_requests_total",
                                   {{"route", "other"}, {"method", "GET"}, {"code", "418"}});
   REQUIRE(ok != nullptr);
@@ -111,7 +113,8 @@ TEST_CASE("requests are counted by route template, method and code, and timed") 
   for (const auto& bucket : h->histogram.bucket) {
     CAPTURE(bucket.upper_bound);
     if (bucket.upper_bound < 0.0025) CHECK(bucket.cumulative_count == 0);
-    if (bucket.upper_bound >= 0.005 && bucket.upper_bound < 0.5) CHECK(bucket.cumulative_count == 3);
+    if (bucket.upper_bound >= 0.005 && bucket.upper_bound < 0.5)
+      CHECK(bucket.cumulative_count == 3);
     if (bucket.upper_bound >= 0.5) CHECK(bucket.cumulative_count == 4);
   }
   CHECK(GaugeValue(families, "http_requests_in_flight") == 0);
@@ -191,8 +194,9 @@ TEST_CASE("concurrent requests are all counted") {
   }
   for (auto& t : threads) t.join();
   auto families = registry.Collect();
-  const auto* ok = FindMetric(families, "http_requests_total",
-                              {{"route", "/api/customers/{id}"}, {"method", "GET"}, {"code", "200"}});
+  const auto* ok =
+      FindMetric(families, "http_requests_total",
+                 {{"route", "/api/customers/{id}"}, {"method", "GET"}, {"code", "200"}});
   const auto* h = FindMetric(families, "http_request_duration_seconds",
                              {{"route", "/api/customers/{id}"}, {"method", "GET"}});
   REQUIRE(ok != nullptr);
@@ -242,7 +246,12 @@ TEST_CASE("process metrics describe this process") {
 
 TEST_CASE("the endpoint serializes every live collectable in the text format") {
   auto registry = std::make_shared<prometheus::Registry>();
-  prometheus::BuildCounter().Name("demo_total").Help("x").Register(*registry).Add({{"a", "b"}}).Increment(7);
+  prometheus::BuildCounter()
+      .Name("demo_total")
+      .Help("x")
+      .Register(*registry)
+      .Add({{"a", "b"}})
+      .Increment(7);
   auto process = std::make_shared<ProcessCollector>();
   auto doomed = std::make_shared<prometheus::Registry>();
   prometheus::BuildCounter().Name("gone_total").Help("x").Register(*doomed).Add({});
@@ -281,7 +290,8 @@ std::string RawGet(int port, const std::string& path) {
   REQUIRE(write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size()));
   std::string response;
   char buf[4096];
-  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) response.append(buf, static_cast<size_t>(n));
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;)
+    response.append(buf, static_cast<size_t>(n));
   close(fd);
   return response;
 }
@@ -290,7 +300,12 @@ std::string RawGet(int port, const std::string& path) {
 
 TEST_CASE("the endpoint answers a CivetWeb request with the exposition") {
   auto registry = std::make_shared<prometheus::Registry>();
-  prometheus::BuildCounter().Name("served_total").Help("x").Register(*registry).Add({}).Increment(2);
+  prometheus::BuildCounter()
+      .Name("served_total")
+      .Help("x")
+      .Register(*registry)
+      .Add({})
+      .Increment(2);
   MetricsEndpoint endpoint;
   endpoint.Register(registry);
 
@@ -308,6 +323,7 @@ TEST_CASE("the endpoint answers a CivetWeb request with the exposition") {
   CHECK(response.rfind("HTTP/1.0 200", 0) == 0);
   CHECK(response.find("Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n") !=
         std::string::npos);
-  CHECK(response.find("\r\n\r\n# HELP served_total x\n# TYPE served_total counter\nserved_total 2\n") !=
+  CHECK(response.find(
+            "\r\n\r\n# HELP served_total x\n# TYPE served_total counter\nserved_total 2\n") !=
         std::string::npos);
 }

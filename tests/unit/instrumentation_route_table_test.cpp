@@ -91,7 +91,8 @@ TEST_CASE("non-standard methods collapse to OTHER") {
 }
 
 TEST_CASE("earlier routes win, so a literal listed first beats a parameter") {
-  RouteTable table({{HttpMethod::kGet, "/x/new"}, {HttpMethod::kGet, "/x/{id}"},
+  RouteTable table({{HttpMethod::kGet, "/x/new"},
+                    {HttpMethod::kGet, "/x/{id}"},
                     {HttpMethod::kDelete, "/x/{id}"}});
   CHECK(table.Match("GET", "/x/new").route == 0);
   CHECK(table.Match("GET", "/x/9").route == 1);
@@ -116,8 +117,7 @@ TEST_CASE("malformed tables are refused") {
   CHECK_THROWS_AS(RouteTable(R{{HttpMethod::kGet, "api"}}), std::invalid_argument);
   CHECK_THROWS_AS(RouteTable(R{{HttpMethod::kGet, "/a/{}"}}), std::invalid_argument);
   CHECK_THROWS_AS(RouteTable(R{{HttpMethod::kGet, "/a/{x"}}), std::invalid_argument);
-  CHECK_THROWS_AS(RouteTable(R{{HttpMethod::kGet, "/{a}/{b}/{c}/{d}/{e}"}}),
-                  std::invalid_argument);
+  CHECK_THROWS_AS(RouteTable(R{{HttpMethod::kGet, "/{a}/{b}/{c}/{d}/{e}"}}), std::invalid_argument);
   CHECK_THROWS_AS(RouteTable(R{{HttpMethod::kGet, "/a"}, {HttpMethod::kGet, "/a"}}),
                   std::invalid_argument);
   CHECK_NOTHROW(RouteTable(R{{HttpMethod::kGet, "/a"}, {HttpMethod::kPost, "/a"}}));
