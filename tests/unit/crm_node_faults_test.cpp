@@ -92,6 +92,30 @@ TEST_CASE("drop_index: rows scanned per request rise by orders of magnitude, the
   CHECK((RowsScanned(f.client, "customer_orders") - before) / kRequests == indexed);
 }
 
+TEST_CASE("drop_index on one node shows on every node sharing the database") {
+  Fixture f;
+  auto other_options = DefaultOptions(f.db);
+  other_options.node_name = "other";
+  Node other = StartNode(other_options);
+  Client other_client(other.port);
+  auto rows_per_request = [&] {
+    double before = RowsScanned(other_client, "customers_by_name");
+    for (int i = 0; i < 5; ++i) {
+      REQUIRE(other_client.Get("/api/customers?name=Zoe%20Okafor").status == 200);
+    }
+    return (RowsScanned(other_client, "customers_by_name") - before) / 5;
+  };
+  double indexed = rows_per_request();
+  f.AddFault(
+      R"({"type": "drop_index", "params": {"index": "idx_customers_name"}, "duration_s": 60})");
+  double scanning = rows_per_request();
+  INFO("rows scanned per search on the other node: " << indexed << " then " << scanning);
+  CHECK(scanning >= 1990);  // the whole customers table (2000 rows)
+  CHECK(scanning >= 100 * std::max(indexed, 1.0));
+  // Only the node that took the fault lists it.
+  CHECK(json::parse(other_client.Call("GET", "/admin/faults", "", kAuth).body)["faults"].empty());
+}
+
 TEST_CASE("drop_index is undone when the node stops before the fault ends") {
   TempDir dir;
   std::string db = SeedSmall(dir);
