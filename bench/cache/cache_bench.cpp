@@ -55,12 +55,18 @@ Options ParseOptions(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     const char* value = argv[i + 1];
-    if (flag == "--seconds") options.seconds = std::atof(value);
-    else if (flag == "--rounds") options.rounds = std::max(1, std::atoi(value));
-    else if (flag == "--threads") options.threads = ParseList(value);
-    else if (flag == "--keys") options.keys = std::atoll(value);
-    else if (flag == "--capacity") options.capacity = static_cast<size_t>(std::atoll(value));
-    else if (flag == "--skew") options.skew = std::atof(value);
+    if (flag == "--seconds")
+      options.seconds = std::atof(value);
+    else if (flag == "--rounds")
+      options.rounds = std::max(1, std::atoi(value));
+    else if (flag == "--threads")
+      options.threads = ParseList(value);
+    else if (flag == "--keys")
+      options.keys = std::atoll(value);
+    else if (flag == "--capacity")
+      options.capacity = static_cast<size_t>(std::atoll(value));
+    else if (flag == "--skew")
+      options.skew = std::atof(value);
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       std::exit(2);
@@ -73,7 +79,8 @@ Options ParseOptions(int argc, char** argv) {
 std::vector<int64_t> ZipfSequence(int64_t keys, double skew, size_t length, uint64_t seed) {
   std::vector<double> cdf(static_cast<size_t>(keys));
   double sum = 0;
-  for (int64_t k = 0; k < keys; ++k) cdf[static_cast<size_t>(k)] = sum += 1.0 / std::pow(double(k + 1), skew);
+  for (int64_t k = 0; k < keys; ++k)
+    cdf[static_cast<size_t>(k)] = sum += 1.0 / std::pow(double(k + 1), skew);
   std::mt19937_64 random(seed);
   std::uniform_real_distribution<double> uniform(0, sum);
   std::vector<int64_t> sequence(length);
@@ -89,7 +96,8 @@ struct Result {
 };
 
 template <class Store>
-Result Run(size_t shards, int threads, const Options& options, const std::vector<std::vector<int64_t>>& ids) {
+Result Run(size_t shards, int threads, const Options& options,
+           const std::vector<std::vector<int64_t>>& ids) {
   ShardedCache<Store> cache(options.capacity, std::chrono::milliseconds(0), shards);
   // A customer document of the size crm-node serves (about 150 bytes).
   const std::string document(150, 'x');
@@ -128,7 +136,8 @@ double Median(std::vector<double> values) {
 }
 
 template <class Store>
-void Compare(const char* policy, const Options& options, const std::vector<std::vector<int64_t>>& ids) {
+void Compare(const char* policy, const Options& options,
+             const std::vector<std::vector<int64_t>>& ids) {
   for (int threads : options.threads) {
     std::vector<double> single_rates, sharded_rates;
     Result single{}, sharded{};
@@ -139,8 +148,8 @@ void Compare(const char* policy, const Options& options, const std::vector<std::
       sharded_rates.push_back(sharded.ops_per_second);
     }
     double single_rate = Median(single_rates), sharded_rate = Median(sharded_rates);
-    std::printf("%-4s %7d %14.0f %14.0f %7.2fx %9.3f %9.3f\n", policy, threads, single_rate, sharded_rate,
-                sharded_rate / single_rate, single.hit_ratio, sharded.hit_ratio);
+    std::printf("%-4s %7d %14.0f %14.0f %7.2fx %9.3f %9.3f\n", policy, threads, single_rate,
+                sharded_rate, sharded_rate / single_rate, single.hit_ratio, sharded.hit_ratio);
     std::fflush(stdout);
   }
 }
@@ -154,11 +163,12 @@ int main(int argc, char** argv) {
   for (int t = 0; t < max_threads; ++t) {
     ids.push_back(ZipfSequence(options.keys, options.skew, 1 << 20, static_cast<uint64_t>(t) + 1));
   }
-  std::printf("keys %lld, capacity %zu, zipf skew %.2f, median of %d runs of %.1f s, %u hardware threads\n",
-              static_cast<long long>(options.keys), options.capacity, options.skew, options.rounds,
-              options.seconds, std::thread::hardware_concurrency());
-  std::printf("%-4s %7s %14s %14s %8s %9s %9s\n", "", "threads", "1 shard op/s", "16 shards op/s", "ratio",
-              "hit 1", "hit 16");
+  std::printf(
+      "keys %lld, capacity %zu, zipf skew %.2f, median of %d runs of %.1f s, %u hardware threads\n",
+      static_cast<long long>(options.keys), options.capacity, options.skew, options.rounds,
+      options.seconds, std::thread::hardware_concurrency());
+  std::printf("%-4s %7s %14s %14s %8s %9s %9s\n", "", "threads", "1 shard op/s", "16 shards op/s",
+              "ratio", "hit 1", "hit 16");
   Compare<LruStore>("lru", options, ids);
   Compare<LfuStore>("lfu", options, ids);
   return 0;

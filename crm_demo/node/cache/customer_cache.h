@@ -33,8 +33,8 @@ class CustomerCache {
 
 // spec: "lru", "lfu" or "redis://host:port". ttl 0 means entries never expire.
 // Returns nullptr and sets *error (if given) for an unknown spec or an unreachable Redis.
-std::unique_ptr<CustomerCache> MakeCustomerCache(const std::string& spec /* "lru", "lfu", "redis://127.0.0.1:6379" */,
-                                                 size_t capacity, std::chrono::milliseconds ttl /* 0 = none */,
-                                                 std::string* error);
+std::unique_ptr<CustomerCache> MakeCustomerCache(
+    const std::string& spec /* "lru", "lfu", "redis://127.0.0.1:6379" */, size_t capacity,
+    std::chrono::milliseconds ttl /* 0 = none */, std::string* error);
 
 }  // namespace crmscope::crm

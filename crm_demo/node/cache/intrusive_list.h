@@ -25,8 +25,14 @@ class IntrusiveList {
   }
 
   void Remove(T* node) {
-    if (node->prev != nullptr) node->prev->next = node->next; else head_ = node->next;
-    if (node->next != nullptr) node->next->prev = node->prev; else tail_ = node->prev;
+    if (node->prev != nullptr)
+      node->prev->next = node->next;
+    else
+      head_ = node->next;
+    if (node->next != nullptr)
+      node->next->prev = node->prev;
+    else
+      tail_ = node->prev;
     node->prev = node->next = nullptr;
     --size_;
   }

@@ -14,7 +14,8 @@ constexpr size_t kShardCount = 16;
 }  // namespace
 
 std::unique_ptr<CustomerCache> MakeCustomerCache(const std::string& spec, size_t capacity,
-                                                 std::chrono::milliseconds ttl, std::string* error) {
+                                                 std::chrono::milliseconds ttl,
+                                                 std::string* error) {
   if (ttl.count() < 0) {
     if (error != nullptr) *error = "cache ttl must not be negative";
     return nullptr;
@@ -26,7 +27,8 @@ std::unique_ptr<CustomerCache> MakeCustomerCache(const std::string& spec, size_t
     if (!endpoint) return nullptr;
     return RedisCustomerCache::Connect(*endpoint, capacity, ttl, error);
   }
-  if (error != nullptr) *error = "unknown cache \"" + spec + "\": expected lru, lfu or redis://host:port";
+  if (error != nullptr)
+    *error = "unknown cache \"" + spec + "\": expected lru, lfu or redis://host:port";
   return nullptr;
 }
 

@@ -71,7 +71,8 @@ std::optional<RedisEndpoint> ParseRedisUrl(std::string_view url, std::string* er
   size_t colon = rest.rfind(':');
   std::string_view host = colon == std::string_view::npos ? rest : rest.substr(0, colon);
   if (host.empty()) return fail("missing host");
-  if (host.find_first_of("/@") != std::string_view::npos) return fail("paths and credentials are not supported");
+  if (host.find_first_of("/@") != std::string_view::npos)
+    return fail("paths and credentials are not supported");
   endpoint.host = std::string(host);
   if (colon != std::string_view::npos) {
     std::string_view port = rest.substr(colon + 1);
@@ -84,12 +85,15 @@ std::optional<RedisEndpoint> ParseRedisUrl(std::string_view url, std::string* er
   return endpoint;
 }
 
-void RedisCustomerCache::ContextFree::operator()(redisContext* context) const { redisFree(context); }
+void RedisCustomerCache::ContextFree::operator()(redisContext* context) const {
+  redisFree(context);
+}
 void RedisCustomerCache::ReplyFree::operator()(redisReply* reply) const { freeReplyObject(reply); }
 
-RedisCustomerCache::RedisCustomerCache(ConstructionKey, const RedisEndpoint& endpoint, size_t capacity,
-                                       std::chrono::milliseconds ttl)
-    : endpoint_(endpoint), ttl_ms_(ttl.count() > 0 ? std::to_string(ttl.count()) : std::string()),
+RedisCustomerCache::RedisCustomerCache(ConstructionKey, const RedisEndpoint& endpoint,
+                                       size_t capacity, std::chrono::milliseconds ttl)
+    : endpoint_(endpoint),
+      ttl_ms_(ttl.count() > 0 ? std::to_string(ttl.count()) : std::string()),
       capacity_(capacity) {}
 
 RedisCustomerCache::~RedisCustomerCache() = default;
@@ -108,7 +112,8 @@ std::unique_ptr<RedisCustomerCache> RedisCustomerCache::Connect(const RedisEndpo
   Reply pong(static_cast<redisReply*>(redisCommand(connection.get(), "PING")));
   if (pong == nullptr || pong->type != REDIS_REPLY_STATUS) {
     if (error != nullptr) {
-      *error = "redis at " + endpoint.host + ":" + std::to_string(endpoint.port) + " did not answer PING";
+      *error = "redis at " + endpoint.host + ":" + std::to_string(endpoint.port) +
+               " did not answer PING";
     }
     return nullptr;
   }
@@ -146,7 +151,8 @@ CacheStats RedisCustomerCache::Stats() const {
     server_keys_.store(static_cast<uint64_t>(keys->integer));
   }
   if (Reply info = Run({"INFO", "stats"}); info != nullptr && info->type == REDIS_REPLY_STRING) {
-    if (auto evicted = InfoField({info->str, info->len}, "evicted_keys")) server_evictions_.store(*evicted);
+    if (auto evicted = InfoField({info->str, info->len}, "evicted_keys"))
+      server_evictions_.store(*evicted);
   }
   CacheStats stats;
   stats.hits = hits_.load(std::memory_order_relaxed);
@@ -157,7 +163,8 @@ CacheStats RedisCustomerCache::Stats() const {
   return stats;
 }
 
-RedisCustomerCache::Reply RedisCustomerCache::Run(std::initializer_list<std::string_view> args) const {
+RedisCustomerCache::Reply RedisCustomerCache::Run(
+    std::initializer_list<std::string_view> args) const {
   constexpr size_t kMaxArgs = 8;
   const char* argv[kMaxArgs];
   size_t lengths[kMaxArgs];
@@ -171,7 +178,8 @@ RedisCustomerCache::Reply RedisCustomerCache::Run(std::initializer_list<std::str
   return Run(argc, argv, lengths);
 }
 
-RedisCustomerCache::Reply RedisCustomerCache::Run(int argc, const char** argv, const size_t* lengths) const {
+RedisCustomerCache::Reply RedisCustomerCache::Run(int argc, const char** argv,
+                                                  const size_t* lengths) const {
   // A pooled connection may have died with a restarted server; one retry on a fresh
   // connection makes a restart cost no misses beyond the request that found out.
   for (int attempt = 0; attempt < 2; ++attempt) {
@@ -223,11 +231,14 @@ void RedisCustomerCache::DropIdleConnections() const {
 }
 
 RedisCustomerCache::Connection RedisCustomerCache::Open(std::string* error) const {
-  Connection connection(redisConnectWithTimeout(endpoint_.host.c_str(), endpoint_.port, ToTimeval(kConnectTimeout)));
+  Connection connection(
+      redisConnectWithTimeout(endpoint_.host.c_str(), endpoint_.port, ToTimeval(kConnectTimeout)));
   if (connection == nullptr || connection->err != 0) {
     if (error != nullptr) {
-      *error = "cannot connect to redis at " + endpoint_.host + ":" + std::to_string(endpoint_.port) + ": " +
-               (connection == nullptr ? std::string("out of memory") : std::string(connection->errstr));
+      *error =
+          "cannot connect to redis at " + endpoint_.host + ":" + std::to_string(endpoint_.port) +
+          ": " +
+          (connection == nullptr ? std::string("out of memory") : std::string(connection->errstr));
     }
     return nullptr;
   }

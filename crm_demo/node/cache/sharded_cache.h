@@ -33,9 +33,11 @@ class ShardedCache final : public CustomerCache {
  public:
   ShardedCache(size_t capacity, std::chrono::milliseconds ttl, size_t shard_count,
                CacheClock clock = SteadyNow)
-      : ttl_(ttl), clock_(std::move(clock)),
+      : ttl_(ttl),
+        clock_(std::move(clock)),
         shard_count_(shard_count == 0 ? 1 : shard_count),
-        shards_(std::make_unique<Shard[]>(shard_count_)), active_shards_(shard_count_) {
+        shards_(std::make_unique<Shard[]>(shard_count_)),
+        active_shards_(shard_count_) {
     SetCapacity(capacity);
   }
 
