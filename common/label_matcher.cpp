@@ -56,16 +56,16 @@ std::shared_ptr<const LabelMatcher> LabelMatcher::Make(Type type, std::string na
   if (type == Type::kRegexMatch || type == Type::kRegexNoMatch) {
     re2::RE2::Options options;
     options.set_log_errors(false);
-    // Prometheus also compiles the pattern on its own: "x)|(y" is valid once wrapped, but not alone.
-    re2::RE2 raw(m->value_, options);
-    if (!raw.ok()) {
-      if (error) *error = GoRegexpError(raw);
-      return nullptr;
-    }
     // Anchored on both ends as Prometheus compiles "^(?:" + v + ")$".
     m->re_ = std::make_unique<re2::RE2>("^(?:" + m->value_ + ")$", options);
     if (!m->re_->ok()) {
       if (error) *error = GoRegexpError(*m->re_);
+      return nullptr;
+    }
+    // Prometheus then compiles the pattern on its own: "x)|(y" is valid once wrapped, not alone.
+    re2::RE2 raw(m->value_, options);
+    if (!raw.ok()) {
+      if (error) *error = GoRegexpError(raw);
       return nullptr;
     }
     m->set_matches_ = LiteralAlternatives(m->value_);

@@ -1,6 +1,7 @@
 #include "common/labels.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace crmscope {
 
@@ -145,16 +146,47 @@ std::string ValidateLabels(const LabelView* labels, size_t n) {
   return {};
 }
 
-uint64_t HashLabels(const Labels& labels) {
-  // FNV-1a over name, 0xff, value, 0xff: the separator byte cannot occur in valid UTF-8, so
-  // {a="bc"} and {ab="c"} hash apart. Stable across runs, unlike std::hash.
-  uint64_t h = 1469598103934665603ULL;
-  auto mix = [&h](std::string_view s) {
-    for (unsigned char c : s) { h ^= c; h *= 1099511628211ULL; }
-    h ^= 0xff; h *= 1099511628211ULL;
-  };
-  for (const Label& l : labels) { mix(l.name); mix(l.value); }
+namespace {
+
+inline uint64_t Mix(uint64_t h, uint64_t w) {
+  h ^= w * 0x9E3779B97F4A7C15ULL;
+  h = ((h << 31) | (h >> 33)) * 0xBF58476D1CE4E5B9ULL;
   return h;
+}
+
+// Eight bytes a step: interning hashes every label of every incoming series, and a byte-at-a-time
+// hash showed up at 6% of ingest time. The length goes into the last word, so {a="bc"} and
+// {ab="c"} differ.
+uint64_t HashString(uint64_t h, std::string_view s) {
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    h = Mix(h, w);
+  }
+  uint64_t tail = 0;
+  std::memcpy(&tail, s.data() + i, s.size() - i);
+  return Mix(h, tail ^ (static_cast<uint64_t>(s.size()) << 56));
+}
+
+}  // namespace
+
+uint64_t HashLabels(const LabelView* labels, size_t n) {
+  uint64_t h = 0x2545F4914F6CDD1DULL;
+  for (size_t i = 0; i < n; ++i) {
+    h = HashString(h, labels[i].name);
+    h = HashString(h, labels[i].value);
+  }
+  h ^= h >> 29;
+  h *= 0x94D049BB133111EBULL;
+  return h ^ (h >> 32);
+}
+
+uint64_t HashLabels(const Labels& labels) {
+  std::vector<LabelView> views;
+  views.reserve(labels.size());
+  for (const Label& l : labels) views.push_back({l.name, l.value});
+  return HashLabels(views.data(), views.size());
 }
 
 }  // namespace crmscope

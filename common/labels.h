@@ -46,7 +46,9 @@ bool IsValidUtf8(std::string_view s);
 std::string ValidateLabels(const Labels& labels);
 std::string ValidateLabels(const LabelView* sorted, size_t n);
 
-// A stable 64-bit hash of a sorted label set (equal sets hash equal across runs and machines).
+// A 64-bit hash of a sorted label set, equal for equal sets (and the same across runs), for hash
+// maps that intern series. Not a checksum: do not persist it.
 uint64_t HashLabels(const Labels& labels);
+uint64_t HashLabels(const LabelView* sorted, size_t n);
 
 }  // namespace crmscope

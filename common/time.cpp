@@ -2,7 +2,10 @@
 
 #include <charconv>
 #include <chrono>
+#include <cctype>
+#include <cerrno>
 #include <cmath>
+#include <cstdint>
 #include <ctime>
 
 namespace crmscope {
@@ -157,8 +160,17 @@ bool ParseApiTime(std::string_view text, TimestampMs* ms, std::string* error) {
   // Unix seconds first, as Prometheus's API does; the fraction is rounded to milliseconds.
   std::string buf(text);
   char* end = nullptr;
+  errno = 0;
   double secs = std::strtod(buf.c_str(), &end);
-  if (!buf.empty() && end == buf.c_str() + buf.size() && std::isfinite(secs)) {
+  // As Go's ParseFloat: "1e400" overflows and is an error, while "Inf" is a value.
+  bool overflow = errno == ERANGE && std::isinf(secs);
+  bool numeric = !buf.empty() && !std::isspace(static_cast<unsigned char>(buf[0])) &&
+                 end == buf.c_str() + buf.size() && !std::isnan(secs) && !overflow;
+  if (numeric) {
+    // Times beyond what int64 milliseconds hold (and +-Inf) clamp to the ends of time.
+    constexpr double kLimit = 9.2e15;
+    if (secs >= kLimit) { *ms = INT64_MAX; return true; }
+    if (secs <= -kLimit) { *ms = INT64_MIN; return true; }
     double whole;
     double frac = std::modf(secs, &whole);
     *ms = static_cast<int64_t>(whole) * 1000 + static_cast<int64_t>(std::round(frac * 1000));

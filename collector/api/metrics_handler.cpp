@@ -8,7 +8,7 @@
 
 #include <string>
 
-#include "collector/api/process_metrics.h"
+#include "exporters/instrumentation/process_collector.h"
 
 namespace crmscope::api {
 
@@ -88,7 +88,8 @@ HttpResponse ApiMetrics::Serve(const storage::Storage* storage) {
     db_bytes_->Set(static_cast<double>(stats.db_bytes));
   }
   std::vector<prometheus::MetricFamily> families = registry_->Collect();
-  for (auto& family : CollectProcessMetrics()) families.push_back(std::move(family));
+  static const instrumentation::ProcessCollector process;
+  for (auto& family : process.Collect()) families.push_back(std::move(family));
   HttpResponse response;
   response.content_type = "text/plain; version=0.0.4; charset=utf-8";
   response.body = prometheus::TextSerializer().Serialize(families);

@@ -10,12 +10,13 @@ namespace crmscope::storage {
 namespace {
 
 // A series' labels made canonical: empty values dropped (Prometheus treats them as absent),
-// sorted by name, validated, hashed — all before the storage lock is taken.
+// sorted by name and hashed before any storage lock is taken. Validation waits until the series
+// turns out to be new: a known label set was validated when it was first seen.
 struct PreparedSeries {
   std::vector<LabelView> labels;
   uint64_t hash = 0;
-  std::string invalid;  // why the label set is refused, or empty
-  std::string text;     // Prometheus text form, made on the first rejection only
+  SeriesRef ref = 0;
+  std::string text;  // Prometheus text form, made on the first rejection only
 
   const std::string& Text() {
     if (text.empty()) text = LabelsToString(LabelsFromViews(labels.data(), labels.data() + labels.size()));
@@ -25,6 +26,8 @@ struct PreparedSeries {
 
 void Prepare(const LabelView* labels, size_t n, PreparedSeries* out) {
   out->labels.clear();
+  out->text.clear();
+  out->ref = 0;
   for (size_t i = 0; i < n; ++i) {
     if (!labels[i].value.empty()) out->labels.push_back(labels[i]);
   }
@@ -32,8 +35,7 @@ void Prepare(const LabelView* labels, size_t n, PreparedSeries* out) {
   if (!std::is_sorted(out->labels.begin(), out->labels.end(), by_name)) {
     std::sort(out->labels.begin(), out->labels.end(), by_name);
   }
-  out->invalid = ValidateLabels(out->labels.data(), out->labels.size());
-  if (out->invalid.empty()) out->hash = HashLabelViews(out->labels.data(), out->labels.size());
+  out->hash = HashLabels(out->labels.data(), out->labels.size());
 }
 
 void Reject(AppendStats& stats, PreparedSeries& series, RejectReason reason, size_t count,
@@ -56,13 +58,24 @@ Appender::Appender(Storage* storage) : storage_(storage) {}
 Appender::~Appender() = default;
 
 void Appender::Append(const LabelView* labels, size_t num_labels, const Sample* samples, size_t num_samples) {
+  if (pending_.empty()) pending_.reserve(256);
   pending_.push_back({labels, num_labels, samples, num_samples});
 }
 
 bool Appender::Commit(std::string* error) {
   Storage::Impl& s = *storage_->impl_;
-  std::vector<PreparedSeries> prepared(pending_.size());
+  // Reused across requests on the same thread: no allocation per series once warm.
+  thread_local std::vector<PreparedSeries> prepared;
+  if (prepared.size() < pending_.size()) prepared.resize(pending_.size());
   for (size_t i = 0; i < pending_.size(); ++i) Prepare(pending_[i].labels, pending_[i].num_labels, &prepared[i]);
+  {
+    // Most series are known: look them up under the shared lock, so concurrent requests do this
+    // part in parallel and the exclusive section below only appends.
+    std::shared_lock<std::shared_mutex> lock(s.mu);
+    for (size_t i = 0; i < pending_.size(); ++i) {
+      prepared[i].ref = s.index.Find(prepared[i].labels.data(), prepared[i].labels.size(), prepared[i].hash);
+    }
+  }
 
   auto job = std::make_unique<CommitJob>();
   WalRecordBuilder wal;
@@ -81,12 +94,15 @@ bool Appender::Commit(std::string* error) {
     for (size_t i = 0; i < pending_.size(); ++i) {
       const Pending& p = pending_[i];
       PreparedSeries& ps = prepared[i];
-      if (!ps.invalid.empty()) {
-        Reject(stats_, ps, RejectReason::kInvalidLabels, p.num_samples, ps.invalid);
-        continue;
-      }
-      SeriesRef ref = s.index.Find(ps.labels.data(), ps.labels.size(), ps.hash);
+      SeriesRef ref = ps.ref;
+      // Another request may have created the series, or retention removed it, since the lookup.
+      if (ref == 0 || !s.index.Contains(ref)) ref = s.index.Find(ps.labels.data(), ps.labels.size(), ps.hash);
       if (ref == 0) {
+        std::string invalid = ValidateLabels(ps.labels.data(), ps.labels.size());
+        if (!invalid.empty()) {
+          Reject(stats_, ps, RejectReason::kInvalidLabels, p.num_samples, invalid);
+          continue;
+        }
         if (s.options.max_series > 0 && s.index.size() >= s.options.max_series) {
           Reject(stats_, ps, RejectReason::kSeriesLimit, p.num_samples,
                  "limit of " + std::to_string(s.options.max_series) + " series reached");

@@ -9,9 +9,9 @@ namespace crmscope::storage {
 
 struct GroupCommit::Statements {
   std::unique_ptr<SqliteStatement> begin, commit, rollback;
-  std::unique_ptr<SqliteStatement> insert_symbol, insert_series, insert_posting, insert_wal;
+  std::unique_ptr<SqliteStatement> insert_symbol, insert_series, insert_wal;
   std::unique_ptr<SqliteStatement> upsert_metadata, insert_chunk, clear_head, insert_head;
-  std::unique_ptr<SqliteStatement> trim_wal, set_meta, drop_blocks, drop_series, drop_postings;
+  std::unique_ptr<SqliteStatement> trim_wal, set_meta, drop_blocks, drop_series, put_postings, drop_postings;
   std::unique_ptr<SqliteStatement> insert_block, drop_block_rows, update_range, vacuum;
 };
 
@@ -43,7 +43,6 @@ bool GroupCommit::Prepare(std::string* error) {
       {&s.rollback, "ROLLBACK"},
       {&s.insert_symbol, "INSERT OR IGNORE INTO symbols(id, value) VALUES (?, ?)"},
       {&s.insert_series, "INSERT OR REPLACE INTO series(id, labels) VALUES (?, ?)"},
-      {&s.insert_posting, "INSERT OR IGNORE INTO postings(name, value, series) VALUES (?, ?, ?)"},
       {&s.insert_wal, "INSERT INTO wal(seq, data) VALUES (?, ?)"},
       {&s.upsert_metadata,
        "INSERT OR REPLACE INTO metadata(family, type, help, unit) VALUES (?, ?, ?, ?)"},
@@ -55,7 +54,8 @@ bool GroupCommit::Prepare(std::string* error) {
       {&s.set_meta, "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)"},
       {&s.drop_blocks, "DELETE FROM chunks WHERE block < ?"},
       {&s.drop_series, "DELETE FROM series WHERE id = ?"},
-      {&s.drop_postings, "DELETE FROM postings WHERE name = ? AND value = ? AND series = ?"},
+      {&s.put_postings, "INSERT OR REPLACE INTO postings(name, value, ids) VALUES (?, ?, ?)"},
+      {&s.drop_postings, "DELETE FROM postings WHERE name = ? AND value = ?"},
       {&s.insert_block,
        "INSERT INTO blocks(id, chunks) VALUES (?, 1) ON CONFLICT(id) DO UPDATE SET chunks = chunks + 1"},
       {&s.drop_block_rows, "DELETE FROM blocks WHERE id < ?"},
@@ -146,12 +146,6 @@ bool GroupCommit::Apply(CommitJob& job, std::string* error) {
     s.insert_series->BindInt(1, static_cast<int64_t>(ref));
     s.insert_series->BindBlob(2, labels);
     if (!s.insert_series->Run(error)) return false;
-    for (const SymbolPair& p : pairs) {
-      s.insert_posting->BindInt(1, p.name);
-      s.insert_posting->BindInt(2, p.value);
-      s.insert_posting->BindInt(3, static_cast<int64_t>(ref));
-      if (!s.insert_posting->Run(error)) return false;
-    }
   }
   if (!job.wal.empty()) {
     s.insert_wal->BindInt(1, static_cast<int64_t>(job.seq));
@@ -192,8 +186,18 @@ bool GroupCommit::Apply(CommitJob& job, std::string* error) {
     // Every row queued before this job is now covered by the blocks and the head just written.
     s.trim_wal->BindInt(1, static_cast<int64_t>(job.seq) - 1);
     if (!s.trim_wal->Run(error)) return false;
+    for (const auto& [name, value, ids] : job.postings) {
+      auto& stmt = ids.empty() ? s.drop_postings : s.put_postings;
+      stmt->BindInt(1, name);
+      stmt->BindInt(2, value);
+      if (!ids.empty()) stmt->BindBlob(3, ids);
+      if (!stmt->Run(error)) return false;
+    }
     s.set_meta->BindText(1, "min_valid_time");
     s.set_meta->BindInt(2, job.min_valid_time);
+    if (!s.set_meta->Run(error)) return false;
+    s.set_meta->BindText(1, "postings_through");
+    s.set_meta->BindInt(2, static_cast<int64_t>(job.postings_through));
     if (!s.set_meta->Run(error)) return false;
   }
   if (job.retention) {
@@ -201,15 +205,10 @@ bool GroupCommit::Apply(CommitJob& job, std::string* error) {
     if (!s.drop_blocks->Run(error)) return false;
     s.drop_block_rows->BindInt(1, job.drop_blocks_before);
     if (!s.drop_block_rows->Run(error)) return false;
-    for (const auto& [ref, pairs] : job.drop_series) {
+    // Their postings are rewritten at the next checkpoint; until then start-up prunes them.
+    for (SeriesRef ref : job.drop_series) {
       s.drop_series->BindInt(1, static_cast<int64_t>(ref));
       if (!s.drop_series->Run(error)) return false;
-      for (const SymbolPair& p : pairs) {
-        s.drop_postings->BindInt(1, p.name);
-        s.drop_postings->BindInt(2, p.value);
-        s.drop_postings->BindInt(3, static_cast<int64_t>(ref));
-        if (!s.drop_postings->Run(error)) return false;
-      }
     }
     while (s.vacuum->Step()) {
     }

@@ -36,12 +36,14 @@ struct CommitJob {
   std::vector<std::pair<SeriesRef, ChunkRef>> block_chunks;
   std::vector<std::pair<SeriesRef, std::string>> head;  // HeadSeries::Serialize() per series
   std::vector<std::tuple<SeriesRef, TimestampMs, TimestampMs>> series_ranges;  // block time span
+  std::vector<std::tuple<SymbolId, SymbolId, std::string>> postings;  // changed lists; "" = gone
+  SeriesRef postings_through = 0;  // the lists cover every series up to this ref
   int64_t min_valid_time = 0;
 
   // Retention: blocks before this id are deleted, and these series with them.
   bool retention = false;  // also returns freed pages to the file system
   int64_t drop_blocks_before = 0;
-  std::vector<std::pair<SeriesRef, std::vector<SymbolPair>>> drop_series;
+  std::vector<SeriesRef> drop_series;
 
   std::function<void()> after_commit;  // runs on the writer thread once the job is durable
 

@@ -161,8 +161,8 @@ std::string HeadSeries::Serialize() const {
     PutVarint(out, s.t);
     PutFixed64(out, std::bit_cast<uint64_t>(s.v));
   }
-  PutVarint(out, max_t_);
-  PutFixed64(out, std::bit_cast<uint64_t>(last_v_));
+  // The newest sample is the last of the newest chunk: not stored again (a checkpoint writes every
+  // series' head, so 16 bytes here cost 16 bytes per series on disk).
   return out;
 }
 
@@ -189,9 +189,17 @@ bool HeadSeries::Restore(std::string_view in) {
     if (!GetVarint(in, &t) || !GetFixed64(in, &bits)) return false;
     ooo_.push_back({t, std::bit_cast<double>(bits)});
   }
-  uint64_t bits;
-  if (!GetVarint(in, &max_t_) || !GetFixed64(in, &bits)) return false;
-  last_v_ = std::bit_cast<double>(bits);
+  if (open_) {
+    max_t_ = open_->last_t();
+    last_v_ = open_->last_v();
+  } else if (!closed_.empty()) {
+    auto last = XorChunk::FromBytes(*closed_.back().bytes);
+    max_t_ = last->last_t();
+    last_v_ = last->last_v();
+  } else if (!ooo_.empty()) {
+    max_t_ = ooo_.back().t;
+    last_v_ = ooo_.back().v;
+  }
   return in.empty();
 }
 

@@ -177,7 +177,8 @@ std::vector<std::string> Querier::LabelNames(const Matchers& matchers) const {
   if (matchers.empty()) {
     std::vector<SeriesEntry> all;  // label names of series in range
     std::vector<SeriesRef> refs;
-    auto any = LabelMatcher::Make(LabelMatcher::Type::kRegexMatch, std::string(kMetricNameLabel), ".+", nullptr);
+    // != "" rather than =~".+": RE2's "." does not match a newline inside a value.
+    auto any = LabelMatcher::Make(LabelMatcher::Type::kNotEqual, std::string(kMetricNameLabel), "", nullptr);
     for (const SeriesEntry& e : Select({any})) refs.push_back(e.ref);
     std::shared_lock<std::shared_mutex> lock(storage_->impl_->mu);
     return storage_->impl_->index.LabelNames(refs);
@@ -191,7 +192,7 @@ std::vector<std::string> Querier::LabelNames(const Matchers& matchers) const {
 std::vector<std::string> Querier::LabelValues(std::string_view name, const Matchers& matchers) const {
   Matchers m = matchers;
   if (m.empty()) {
-    m.push_back(LabelMatcher::Make(LabelMatcher::Type::kRegexMatch, std::string(name), ".+", nullptr));
+    m.push_back(LabelMatcher::Make(LabelMatcher::Type::kNotEqual, std::string(name), "", nullptr));
   }
   std::vector<SeriesRef> refs;
   for (const SeriesEntry& e : Select(m)) refs.push_back(e.ref);

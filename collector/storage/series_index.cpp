@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "collector/storage/varint.h"
+
 namespace crmscope::storage {
 
 SymbolId SymbolTable::Intern(std::string_view s, bool* added) {
@@ -22,17 +24,6 @@ bool SymbolTable::Find(std::string_view s, SymbolId* id) const {
   if (it == ids_.end()) return false;
   *id = it->second;
   return true;
-}
-
-uint64_t HashLabelViews(const LabelView* labels, size_t n) {
-  // Must equal HashLabels() in common/labels.cpp: FNV-1a with a 0xff separator.
-  uint64_t h = 1469598103934665603ULL;
-  auto mix = [&h](std::string_view s) {
-    for (unsigned char c : s) { h ^= c; h *= 1099511628211ULL; }
-    h ^= 0xff; h *= 1099511628211ULL;
-  };
-  for (size_t i = 0; i < n; ++i) { mix(labels[i].name); mix(labels[i].value); }
-  return h;
 }
 
 bool SeriesIndex::Equal(SeriesRef ref, const LabelView* sorted, size_t n) const {
@@ -66,20 +57,20 @@ SeriesRef SeriesIndex::Add(const LabelView* sorted, size_t n, uint64_t hash,
     if (added) new_symbols->push_back(pairs[i].value);
   }
   SeriesRef ref = std::max<SeriesRef>(series_.size(), 1);
-  Insert(ref, std::move(pairs), hash);
+  Insert(ref, std::move(pairs), hash, true);
   return ref;
 }
 
-void SeriesIndex::Restore(SeriesRef ref, std::vector<SymbolPair> pairs) {
+void SeriesIndex::Restore(SeriesRef ref, std::vector<SymbolPair> pairs, bool with_postings) {
   std::vector<LabelView> views(pairs.size());
   for (size_t i = 0; i < pairs.size(); ++i) {
     views[i] = {symbols_.Get(pairs[i].name), symbols_.Get(pairs[i].value)};
   }
-  uint64_t hash = HashLabelViews(views.data(), views.size());
-  Insert(ref, std::move(pairs), hash);
+  uint64_t hash = HashLabels(views.data(), views.size());
+  Insert(ref, std::move(pairs), hash, with_postings);
 }
 
-void SeriesIndex::Insert(SeriesRef ref, std::vector<SymbolPair> pairs, uint64_t hash) {
+void SeriesIndex::Insert(SeriesRef ref, std::vector<SymbolPair> pairs, uint64_t hash, bool with_postings) {
   if (series_.size() <= ref) series_.resize(ref + 1);
   Entry& e = series_[ref];
   e.pairs = std::move(pairs);
@@ -87,12 +78,14 @@ void SeriesIndex::Insert(SeriesRef ref, std::vector<SymbolPair> pairs, uint64_t 
   e.hash = hash;
   by_hash_.emplace(hash, ref);
   ++live_;
-  AddPostings(ref);
+  if (with_postings) AddPostings(ref);
 }
 
 void SeriesIndex::AddPostings(SeriesRef ref) {
   for (const SymbolPair& p : series_[ref].pairs) {
-    auto& list = postings_[PostingKey(p.name, p.value)];
+    uint64_t key = PostingKey(p.name, p.value);
+    dirty_postings_.insert(key);
+    auto& list = postings_[key];
     if (list.empty()) values_[p.name].push_back(p.value);
     // Refs usually arrive in ascending order; start-up restores may not.
     if (list.empty() || list.back() < ref) {
@@ -109,6 +102,7 @@ void SeriesIndex::Remove(SeriesRef ref) {
   for (const SymbolPair& p : e.pairs) {
     auto it = postings_.find(PostingKey(p.name, p.value));
     if (it == postings_.end()) continue;
+    dirty_postings_.insert(it->first);
     auto& list = it->second;
     auto pos = std::lower_bound(list.begin(), list.end(), ref);
     if (pos != list.end() && *pos == ref) list.erase(pos);
@@ -125,6 +119,57 @@ void SeriesIndex::Remove(SeriesRef ref) {
   }
   e = Entry{};
   --live_;
+}
+
+bool SeriesIndex::LoadPostings(SymbolId name, SymbolId value, std::string_view in) {
+  std::vector<SeriesRef> list;
+  SeriesRef ref = 0;
+  while (!in.empty()) {
+    uint64_t delta;
+    if (!GetUvarint(in, &delta)) return false;
+    ref += delta;
+    list.push_back(ref);
+  }
+  if (list.empty()) return true;
+  values_[name].push_back(value);
+  postings_[PostingKey(name, value)] = std::move(list);
+  return true;
+}
+
+void SeriesIndex::PrunePostings() {
+  for (auto it = postings_.begin(); it != postings_.end();) {
+    auto& list = it->second;
+    size_t before = list.size();
+    std::erase_if(list, [this](SeriesRef r) { return !Contains(r); });
+    if (list.size() != before) dirty_postings_.insert(it->first);
+    if (list.empty()) {
+      SymbolId name = static_cast<SymbolId>(it->first >> 32), value = static_cast<SymbolId>(it->first);
+      auto& vals = values_[name];
+      vals.erase(std::remove(vals.begin(), vals.end(), value), vals.end());
+      if (vals.empty()) values_.erase(name);
+      it = postings_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+std::vector<std::tuple<SymbolId, SymbolId, std::string>> SeriesIndex::TakeDirtyPostings() {
+  std::vector<std::tuple<SymbolId, SymbolId, std::string>> out;
+  out.reserve(dirty_postings_.size());
+  for (uint64_t key : dirty_postings_) {
+    std::string encoded;
+    if (const auto* list = Postings(static_cast<SymbolId>(key >> 32), static_cast<SymbolId>(key))) {
+      SeriesRef prev = 0;
+      for (SeriesRef r : *list) {
+        PutUvarint(encoded, r - prev);
+        prev = r;
+      }
+    }
+    out.emplace_back(static_cast<SymbolId>(key >> 32), static_cast<SymbolId>(key), std::move(encoded));
+  }
+  dirty_postings_.clear();
+  return out;
 }
 
 Labels SeriesIndex::GetLabels(SeriesRef ref) const {

@@ -9,7 +9,9 @@
 #include <deque>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/label_matcher.h"
@@ -38,9 +40,6 @@ class SymbolTable {
   std::unordered_map<std::string_view, SymbolId> ids_;
 };
 
-// Hash of a label set given as views sorted by name; equal to HashLabels() of the same set.
-uint64_t HashLabelViews(const LabelView* labels, size_t n);
-
 class SeriesIndex {
  public:
   // The series with exactly these labels (sorted by name), or 0.
@@ -48,8 +47,16 @@ class SeriesIndex {
   // Adds a series under a new ref (one above the highest so far). Symbols it had to add are
   // appended to *new_symbols so the caller can persist them.
   SeriesRef Add(const LabelView* sorted, size_t n, uint64_t hash, std::vector<SymbolId>* new_symbols);
-  // Re-adds a persisted series at start-up.
-  void Restore(SeriesRef ref, std::vector<SymbolPair> pairs);
+  // Re-adds a persisted series at start-up; with_postings false when the persisted postings
+  // (LoadPostings) already list it.
+  void Restore(SeriesRef ref, std::vector<SymbolPair> pairs, bool with_postings = true);
+  // Persisted form of the inverted index: per (name, value), the series refs as ascending
+  // delta-varints. LoadPostings reads one list at start-up; after every list and series is loaded,
+  // PrunePostings drops refs of series that no longer exist.
+  bool LoadPostings(SymbolId name, SymbolId value, std::string_view encoded);
+  void PrunePostings();
+  // The lists changed since the last call, encoded (an empty string: the list is gone).
+  std::vector<std::tuple<SymbolId, SymbolId, std::string>> TakeDirtyPostings();
   void Remove(SeriesRef ref);
 
   bool Contains(SeriesRef ref) const { return ref < series_.size() && series_[ref].alive; }
@@ -83,7 +90,7 @@ class SeriesIndex {
   static uint64_t PostingKey(SymbolId name, SymbolId value) {
     return (static_cast<uint64_t>(name) << 32) | value;
   }
-  void Insert(SeriesRef ref, std::vector<SymbolPair> pairs, uint64_t hash);
+  void Insert(SeriesRef ref, std::vector<SymbolPair> pairs, uint64_t hash, bool with_postings);
   void AddPostings(SeriesRef ref);
   const std::vector<SeriesRef>* Postings(SymbolId name, SymbolId value) const;
   // Union of the postings of every value of `name` that `keep(value)` accepts.
@@ -99,6 +106,7 @@ class SeriesIndex {
   std::unordered_multimap<uint64_t, SeriesRef> by_hash_;
   std::unordered_map<uint64_t, std::vector<SeriesRef>> postings_;  // each sorted ascending
   std::unordered_map<SymbolId, std::vector<SymbolId>> values_;     // name -> its values
+  std::unordered_set<uint64_t> dirty_postings_;                    // changed since last persisted
 };
 
 }  // namespace crmscope::storage

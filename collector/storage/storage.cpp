@@ -21,14 +21,17 @@ namespace {
 
 // auto_vacuum must be chosen before the first table exists; INCREMENTAL lets retention hand freed
 // pages back to the file system without rewriting the whole file (VACUUM).
+// 16 KiB pages pack the head checkpoint's per-series rows (about a kilobyte each) with little
+// slack; 4 KiB pages left a fifth of the file unused (measured with dbstat on bench/ingest data).
 constexpr const char* kSchema = R"sql(
+PRAGMA page_size = 16384;
 PRAGMA auto_vacuum = INCREMENTAL;
 PRAGMA journal_mode = WAL;
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value);
 CREATE TABLE IF NOT EXISTS symbols(id INTEGER PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS series(id INTEGER PRIMARY KEY, labels BLOB NOT NULL, min_t INTEGER, max_t INTEGER);
-CREATE TABLE IF NOT EXISTS postings(name INTEGER, value INTEGER, series INTEGER,
-  PRIMARY KEY(name, value, series)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS postings(name INTEGER, value INTEGER, ids BLOB NOT NULL,
+  PRIMARY KEY(name, value));
 CREATE TABLE IF NOT EXISTS blocks(id INTEGER PRIMARY KEY, chunks INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS chunks(block INTEGER, series INTEGER, min_t INTEGER, max_t INTEGER NOT NULL,
   encoding INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY(block, series, min_t)) WITHOUT ROWID;
@@ -148,6 +151,19 @@ bool LoadIndex(SqliteDb& db, Storage::Impl& s, std::string* error) {
       return false;
     }
   }
+  SeriesRef postings_through = 0;
+  auto through = db.Prepare("SELECT value FROM meta WHERE key = 'postings_through'", error);
+  if (!through) return false;
+  if (through->Step()) postings_through = static_cast<SeriesRef>(through->ColumnInt(0));
+  auto postings = db.Prepare("SELECT name, value, ids FROM postings", error);
+  if (!postings) return false;
+  while (postings->Step()) {
+    if (!s.index.LoadPostings(static_cast<SymbolId>(postings->ColumnInt(0)),
+                              static_cast<SymbolId>(postings->ColumnInt(1)), postings->ColumnBlob(2))) {
+      *error = "storage: a postings list is corrupt";
+      return false;
+    }
+  }
   auto series = db.Prepare("SELECT id, labels, coalesce(min_t, 0), coalesce(max_t, ?) FROM series", error);
   if (!series) return false;
   series->BindInt(1, HeadSeries::kNone);
@@ -164,7 +180,8 @@ bool LoadIndex(SqliteDb& db, Storage::Impl& s, std::string* error) {
       }
       pairs.push_back({static_cast<SymbolId>(name), static_cast<SymbolId>(value)});
     }
-    s.index.Restore(ref, std::move(pairs));
+    // Series newer than the last checkpoint are not in the persisted postings yet.
+    s.index.Restore(ref, std::move(pairs), ref > postings_through);
     if (s.disk_max_t.size() <= ref) s.disk_max_t.resize(ref + 1, HeadSeries::kNone);
     TimestampMs max_t = series->ColumnInt(3);
     s.disk_max_t[ref] = max_t;
@@ -174,6 +191,7 @@ bool LoadIndex(SqliteDb& db, Storage::Impl& s, std::string* error) {
       s.max_time = std::max(s.max_time, max_t);
     }
   }
+  s.index.PrunePostings();
   auto blocks = db.Prepare("SELECT id, chunks FROM blocks", error);
   if (!blocks) return false;
   while (blocks->Step()) s.blocks[blocks->ColumnInt(0)] = blocks->ColumnInt(1);
@@ -318,6 +336,8 @@ std::unique_ptr<CommitJob> Storage::Impl::MakeCheckpointJob(TimestampMs flush_un
   }
   if (flush) min_valid_time = flush_until;
   job->min_valid_time = min_valid_time;
+  job->postings = index.TakeDirtyPostings();
+  job->postings_through = index.max_ref();
   // Inserting in key order appends to the b-tree, which keeps its pages full.
   std::sort(job->block_chunks.begin(), job->block_chunks.end(), [](const auto& a, const auto& b) {
     int64_t ba = BlockOf(a.second.min_t), bb = BlockOf(b.second.min_t);
@@ -431,7 +451,7 @@ void Storage::Impl::ApplyRetention() {
       bool in_head = ref < s.head.size() && s.head[ref] && !s.head[ref]->empty();
       TimestampMs disk = ref < s.disk_max_t.size() ? s.disk_max_t[ref] : HeadSeries::kNone;
       if (!in_head && disk < horizon) {
-        job->drop_series.emplace_back(ref, s.index.Pairs(ref));
+        job->drop_series.push_back(ref);
         dropped.push_back(ref);
       }
     }

@@ -99,6 +99,9 @@ TEST_CASE("time: API timestamps in unix seconds and RFC 3339") {
   CHECK(ms == 1700000000000);
   CHECK(ParseApiTime("-1.5", &ms, &err));
   CHECK(ms == -1500);
+  CHECK(ParseApiTime("9999999999999999999999", &ms, &err));
+  CHECK(ms == INT64_MAX);
+  CHECK_FALSE(ParseApiTime(" 1", &ms, &err));
   CHECK_FALSE(ParseApiTime("yesterday", &ms, &err));
   CHECK(err == "cannot parse \"yesterday\" to a valid timestamp");
 }
