@@ -49,7 +49,7 @@ bool GroupCommit::Prepare(std::string* error) {
       {&s.insert_chunk,
        "INSERT INTO chunks(block, series, min_t, max_t, encoding, data) VALUES (?, ?, ?, ?, ?, ?)"},
       {&s.clear_head, "DELETE FROM head_chunks"},
-      {&s.insert_head, "INSERT INTO head_chunks(series, data) VALUES (?, ?)"},
+      {&s.insert_head, "INSERT INTO head_chunks(part, data) VALUES (?, ?)"},
       {&s.trim_wal, "DELETE FROM wal WHERE seq <= ?"},
       {&s.set_meta, "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)"},
       {&s.drop_blocks, "DELETE FROM chunks WHERE block < ?"},
@@ -178,9 +178,9 @@ bool GroupCommit::Apply(CommitJob& job, std::string* error) {
       if (!s.update_range->Run(error)) return false;
     }
     if (!s.clear_head->Run(error)) return false;
-    for (const auto& [ref, data] : job.head) {
-      s.insert_head->BindInt(1, static_cast<int64_t>(ref));
-      s.insert_head->BindBlob(2, data);
+    for (size_t part = 0; part < job.head_parts.size(); ++part) {
+      s.insert_head->BindInt(1, static_cast<int64_t>(part));
+      s.insert_head->BindBlob(2, job.head_parts[part]);
       if (!s.insert_head->Run(error)) return false;
     }
     // Every row queued before this job is now covered by the blocks and the head just written.

@@ -34,7 +34,8 @@ struct CommitJob {
   // write-ahead rows it makes redundant (every row queued before this job).
   bool checkpoint = false;
   std::vector<std::pair<SeriesRef, ChunkRef>> block_chunks;
-  std::vector<std::pair<SeriesRef, std::string>> head;  // HeadSeries::Serialize() per series
+  // The head, packed: each part repeats (uvarint ref, uvarint length, HeadSeries::Serialize()).
+  std::vector<std::string> head_parts;
   std::vector<std::tuple<SeriesRef, TimestampMs, TimestampMs>> series_ranges;  // block time span
   std::vector<std::tuple<SymbolId, SymbolId, std::string>> postings;  // changed lists; "" = gone
   SeriesRef postings_through = 0;  // the lists cover every series up to this ref

@@ -21,10 +21,7 @@ namespace {
 
 // auto_vacuum must be chosen before the first table exists; INCREMENTAL lets retention hand freed
 // pages back to the file system without rewriting the whole file (VACUUM).
-// 16 KiB pages pack the head checkpoint's per-series rows (about a kilobyte each) with little
-// slack; 4 KiB pages left a fifth of the file unused (measured with dbstat on bench/ingest data).
 constexpr const char* kSchema = R"sql(
-PRAGMA page_size = 16384;
 PRAGMA auto_vacuum = INCREMENTAL;
 PRAGMA journal_mode = WAL;
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value);
@@ -36,13 +33,17 @@ CREATE TABLE IF NOT EXISTS blocks(id INTEGER PRIMARY KEY, chunks INTEGER NOT NUL
 CREATE TABLE IF NOT EXISTS chunks(block INTEGER, series INTEGER, min_t INTEGER, max_t INTEGER NOT NULL,
   encoding INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY(block, series, min_t)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS wal(seq INTEGER PRIMARY KEY, data BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS head_chunks(series INTEGER PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS head_chunks(part INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS metadata(family TEXT PRIMARY KEY, type TEXT, help TEXT, unit TEXT);
 )sql";
 
 // A block is written once the head's newest sample is half a block past its end, as Prometheus
 // compacts its head when it spans 1.5 block ranges: late samples get that long to arrive.
 constexpr int64_t kBlockGraceMs = kBlockMs / 2;
+// The head checkpoint packs many series into each row: one row per series (about a kilobyte each)
+// left a fifth of the file as slack inside pages (dbstat on bench/ingest data); rows of this size
+// spill into overflow pages that are full but for the last.
+constexpr size_t kHeadPartBytes = 256 << 10;
 // Past this many write-ahead bytes a checkpoint runs early, bounding restart replay time.
 constexpr uint64_t kCheckpointWalBytes = 64ULL << 20;
 
@@ -215,18 +216,26 @@ void NoteSampleTime(Storage::Impl& s, TimestampMs t) {
 
 // Rebuilds the head: the last checkpoint, then every write-ahead row after it, in order.
 bool RecoverHead(SqliteDb& db, Storage::Impl& s, uint64_t* next_seq, std::string* error) {
-  auto head = db.Prepare("SELECT series, data FROM head_chunks", error);
+  auto head = db.Prepare("SELECT data FROM head_chunks ORDER BY part", error);
   if (!head) return false;
   while (head->Step()) {
-    SeriesRef ref = static_cast<SeriesRef>(head->ColumnInt(0));
-    if (!s.index.Contains(ref)) continue;
-    HeadSeries& hs = s.HeadFor(ref);
-    if (!hs.Restore(head->ColumnBlob(1))) {
-      *error = "storage: checkpoint of series " + std::to_string(ref) + " is corrupt";
-      return false;
+    std::string_view part = head->ColumnBlob(0);
+    while (!part.empty()) {
+      uint64_t ref;
+      std::string_view bytes;
+      if (!GetUvarint(part, &ref) || !GetBytes(part, &bytes)) {
+        *error = "storage: the head checkpoint is corrupt";
+        return false;
+      }
+      if (!s.index.Contains(ref)) continue;
+      HeadSeries& hs = s.HeadFor(ref);
+      if (!hs.Restore(bytes)) {
+        *error = "storage: checkpoint of series " + std::to_string(ref) + " is corrupt";
+        return false;
+      }
+      if (hs.min_t() != HeadSeries::kNone) NoteSampleTime(s, hs.min_t());
+      if (hs.max_t() != HeadSeries::kNone) NoteSampleTime(s, hs.max_t());
     }
-    if (hs.min_t() != HeadSeries::kNone) NoteSampleTime(s, hs.min_t());
-    if (hs.max_t() != HeadSeries::kNone) NoteSampleTime(s, hs.max_t());
   }
   auto wal = db.Prepare("SELECT seq, data FROM wal ORDER BY seq", error);
   if (!wal) return false;
@@ -330,9 +339,14 @@ std::unique_ptr<CommitJob> Storage::Impl::MakeCheckpointJob(TimestampMs flush_un
     }
     if (hs.empty()) {
       head[ref].reset();
-    } else {
-      job->head.emplace_back(ref, hs.Serialize());
+      continue;
     }
+    if (job->head_parts.empty() || job->head_parts.back().size() >= kHeadPartBytes) job->head_parts.emplace_back();
+    std::string& part = job->head_parts.back();
+    std::string bytes = hs.Serialize();
+    PutUvarint(part, ref);
+    PutUvarint(part, bytes.size());
+    part += bytes;
   }
   if (flush) min_valid_time = flush_until;
   job->min_valid_time = min_valid_time;
