@@ -175,6 +175,10 @@ NodeReply NodeServer::Impl::HandleAdmin(mg_connection* conn,
   if (spec.type == FaultType::kCacheCapacity && !cache_) {
     return Error(409, "this node runs without a cache (--cache=off)");
   }
+  // Redis bounds itself (maxmemory); a capacity set here would change nothing, so say so.
+  if (spec.type == FaultType::kCacheCapacity && options_.cache_spec.rfind("redis://", 0) == 0) {
+    return Error(409, "cache_capacity needs the in-process cache; this node uses Redis");
+  }
   int64_t id = 0;
   if (!faults_->Add(spec, &id, &error)) return Error(500, "cannot start the fault: " + error);
   return JsonReply(201, nlohmann::json{{"id", id},
