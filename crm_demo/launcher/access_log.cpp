@@ -1,11 +1,10 @@
 #include "crm_demo/launcher/access_log.h"
 
 #include <charconv>
-#include <fstream>
-#include <system_error>
 #include <filesystem>
-
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <system_error>
 
 namespace crmscope::launcher {
 
@@ -30,26 +29,29 @@ std::string AccessLogFormatDirective() {
 std::string AccessLogFormatJson() {
   nlohmann::json fields = nlohmann::json::array();
   for (std::string_view field : kAccessLogFields) fields.push_back(field);
-  return nlohmann::json{{"name", kAccessLogFormatName},
-                        {"nginx_log_format", AccessLogFormatDirective()},
-                        {"delimiter", "\t"},
-                        {"empty_value", "-"},
-                        {"multi_value_separator", ", "},
-                        {"escaping", "nginx default: \" and \\ and bytes outside 0x20-0x7e as \\xHH"},
-                        {"fields", fields}}
-      .dump(2) + "\n";
+  return nlohmann::json{
+             {"name", kAccessLogFormatName},
+             {"nginx_log_format", AccessLogFormatDirective()},
+             {"delimiter", "\t"},
+             {"empty_value", "-"},
+             {"multi_value_separator", ", "},
+             {"escaping", "nginx default: \" and \\ and bytes outside 0x20-0x7e as \\xHH"},
+             {"fields", fields}}
+             .dump(2) +
+         "\n";
 }
 
 bool ParseAccessLogLine(std::string_view line, AccessLogRecord* record) {
   std::array<std::string_view, kAccessLogFields.size()> values;
   size_t count = 0;
-  while (count < values.size()) {
+  while (true) {
     size_t tab = line.find('\t');
+    if (count == values.size()) return false;  // a thirteenth field
     values[count++] = line.substr(0, tab);
     if (tab == std::string_view::npos) break;
     line.remove_prefix(tab + 1);
   }
-  if (count != values.size() || values.back().find('\t') != std::string_view::npos) return false;
+  if (count != values.size()) return false;
   double status = 0;
   if (!ParseDouble(values[0], &record->msec) || !ParseDouble(values[3], &status) ||
       !ParseDouble(values[4], &record->request_time)) {

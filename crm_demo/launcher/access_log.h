@@ -10,7 +10,7 @@
 // 0x20 (a TAB inside a value) as \xHH, so a TAB is always a separator. An empty value is "-".
 //
 // The launcher keeps a deliberately small reader here for its live table; the agent parses the
-// log properly. The format is also written to the run directory as JSON (see WriteFormatFile).
+// log properly. The format is also written to the run directory as JSON (AccessLogFormatJson).
 #pragma once
 
 #include <array>
@@ -22,9 +22,18 @@
 namespace crmscope::launcher {
 
 inline constexpr std::array<std::string_view, 12> kAccessLogFields = {
-    "msec", "request_method", "uri", "status", "request_time", "upstream_addr",
-    "upstream_status", "upstream_connect_time", "upstream_header_time", "upstream_response_time",
-    "body_bytes_sent", "upstream_http_server_timing"};
+    "msec",
+    "request_method",
+    "uri",
+    "status",
+    "request_time",
+    "upstream_addr",
+    "upstream_status",
+    "upstream_connect_time",
+    "upstream_header_time",
+    "upstream_response_time",
+    "body_bytes_sent",
+    "upstream_http_server_timing"};
 
 inline constexpr std::string_view kAccessLogFormatName = "crmscope";
 
@@ -34,11 +43,11 @@ std::string AccessLogFormatDirective();
 std::string AccessLogFormatJson();
 
 struct AccessLogRecord {
-  double msec = 0;            // request end, Unix seconds with millisecond resolution
+  double msec = 0;  // request end, Unix seconds with millisecond resolution
   std::string_view method;
   std::string_view uri;
   int status = 0;
-  double request_time = 0;    // seconds, millisecond resolution
+  double request_time = 0;  // seconds, millisecond resolution
   std::string_view upstream_addr;
 };
 

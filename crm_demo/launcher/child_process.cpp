@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "crm_demo/launcher/unique_fd.h"
@@ -145,7 +148,25 @@ bool ChildProcess::ExitedCleanly() const {
   return !running() && WIFEXITED(*wait_status_) && WEXITSTATUS(*wait_status_) == 0;
 }
 
-bool ProcessGroupAlive(pid_t pgid) { return ::kill(-pgid, 0) == 0 || errno == EPERM; }
+bool ProcessGroupAlive(pid_t pgid) {
+  // kill(-pgid, 0) would also count zombies: members already dead whose new parent (init) has
+  // not reaped them yet. /proc/<pid>/stat tells the state: "pid (comm) S ppid pgrp ...".
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    std::ifstream stat(entry.path() / "stat");
+    std::string text;
+    if (!std::getline(stat, text)) continue;
+    size_t comm_end = text.rfind(')');
+    if (comm_end == std::string::npos) continue;
+    std::istringstream fields(text.substr(comm_end + 1));
+    char state = 0;
+    long ppid = 0, pgrp = 0;
+    if (fields >> state >> ppid >> pgrp && pgrp == pgid && state != 'Z' && state != 'X') {
+      return true;
+    }
+  }
+  return false;
+}
 
 std::vector<std::string> StopChildren(const std::vector<ChildProcess*>& children, int signal,
                                       std::chrono::milliseconds grace) {
@@ -170,6 +191,13 @@ std::vector<std::string> StopChildren(const std::vector<ChildProcess*>& children
     }
     // A worker that outlived its leader (nginx's, if the master was killed) is still ours.
     if (ProcessGroupAlive(child->pid())) child->SignalGroup(SIGKILL);
+  }
+  // SIGKILL takes effect asynchronously; return once nothing of the groups runs any more.
+  auto kill_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  for (ChildProcess* child : children) {
+    while (ProcessGroupAlive(child->pid()) && std::chrono::steady_clock::now() < kill_deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
   }
   return killed;
 }

@@ -36,8 +36,8 @@ class FaultSchedule {
       : faults_(faults), sent_(faults.size(), false) {
     for (PlannedFault& fault : faults_) {
       if (fault.duration_ms > 0) continue;
-      fault.duration_ms = run_ms > 0 ? std::max<int64_t>(run_ms - fault.start_ms, 1000)
-                                     : kLongestFaultMs;
+      fault.duration_ms =
+          run_ms > 0 ? std::max<int64_t>(run_ms - fault.start_ms, 1000) : kLongestFaultMs;
     }
   }
 
@@ -55,7 +55,8 @@ class FaultSchedule {
       if (sent_[i] || now < start + milliseconds(faults_[i].start_ms)) continue;
       sent_[i] = true;
       for (const RunningNode& node : stack.nodes()) {
-        if (faults_[i].node == "all" || faults_[i].node == node.name) Send(faults_[i], node, stack, http, now - start);
+        if (faults_[i].node == "all" || faults_[i].node == node.name)
+          Send(faults_[i], node, stack, http, now - start);
       }
     }
   }
@@ -67,8 +68,8 @@ class FaultSchedule {
     for (size_t i = 0; i < faults_.size(); ++i) {
       const PlannedFault& f = faults_[i];
       if (!sent_[i] || t >= f.start_ms + f.duration_ms) continue;
-      out += (out.empty() ? "" : ", ") + f.node + ":" + f.type + " until t=" +
-             std::to_string((f.start_ms + f.duration_ms) / 1000) + "s";
+      out += (out.empty() ? "" : ", ") + f.node + ":" + f.type +
+             " until t=" + std::to_string((f.start_ms + f.duration_ms) / 1000) + "s";
     }
     return out.empty() ? "none" : out;
   }
@@ -76,19 +77,19 @@ class FaultSchedule {
  private:
   static void Send(const PlannedFault& fault, const RunningNode& node, const DemoStack& stack,
                    HttpClient& http, Clock::duration elapsed) {
-    HttpResult result = http.PostJson(node.url + "/admin/faults",
-                                      FaultRequestBody(fault, fault.duration_ms),
-                                      stack.admin_token(), milliseconds(5000));
+    HttpResult result =
+        http.PostJson(node.url + "/admin/faults", FaultRequestBody(fault, fault.duration_ms),
+                      stack.admin_token(), milliseconds(5000));
     if (result.status == 201) {
       std::printf("t=%s  fault %s:%s%s started on %s for %s\n", Seconds(elapsed).c_str(),
                   fault.node.c_str(), fault.type.c_str(), fault.params.dump().c_str(),
                   node.name.c_str(), FormatDuration(fault.duration_ms).c_str());
     } else {
-      std::fprintf(stderr, "crmscope demo: t=%s fault %s NOT started on %s: %s %s\n",
-                   Seconds(elapsed).c_str(), fault.flag.c_str(), node.name.c_str(),
-                   result.error.empty() ? std::to_string(result.status).c_str()
-                                        : result.error.c_str(),
-                   result.body.c_str());
+      std::fprintf(
+          stderr, "crmscope demo: t=%s fault %s NOT started on %s: %s %s\n",
+          Seconds(elapsed).c_str(), fault.flag.c_str(), node.name.c_str(),
+          result.error.empty() ? std::to_string(result.status).c_str() : result.error.c_str(),
+          result.body.c_str());
     }
     std::fflush(stdout);
   }
@@ -115,8 +116,9 @@ RunOutcome RunLoad(const DemoOptions& options, DemoStack& stack, StopSignals& si
   monitor.Start(http);
 
   const Clock::time_point start = Clock::now();
-  const Clock::time_point deadline =
-      options.duration_ms > 0 ? start + milliseconds(options.duration_ms) : Clock::time_point::max();
+  const Clock::time_point deadline = options.duration_ms > 0
+                                         ? start + milliseconds(options.duration_ms)
+                                         : Clock::time_point::max();
   Clock::time_point next_probe = start + kProbeInterval;
   Clock::time_point next_table = start + milliseconds(options.table_interval_ms);
   while (true) {
@@ -124,7 +126,8 @@ RunOutcome RunLoad(const DemoOptions& options, DemoStack& stack, StopSignals& si
     signals.Wait(std::chrono::duration_cast<milliseconds>(next - Clock::now()) + milliseconds(1));
     if (signals.stop_signal() != 0) return {RunEnd::kStopSignal, nullptr};
     if (ChildProcess* exited = stack.ReapExited()) {
-      if (exited == stack.loadgen() && exited->ExitedCleanly()) return {RunEnd::kLoadFinished, nullptr};
+      if (exited == stack.loadgen() && exited->ExitedCleanly())
+        return {RunEnd::kLoadFinished, nullptr};
       return {RunEnd::kChildDied, exited};
     }
     Clock::time_point now = Clock::now();
@@ -173,8 +176,7 @@ int Finish(DemoStack& stack, const RunOutcome& outcome) {
       std::fprintf(stderr, "crmscope demo: stopped on request (SIGINT or SIGTERM)\n");
       return 0;
     default:
-      std::fprintf(stderr, "crmscope demo: run complete; logs in %s/\n",
-                   stack.dir().logs.c_str());
+      std::fprintf(stderr, "crmscope demo: run complete; logs in %s/\n", stack.dir().logs.c_str());
       return 0;
   }
 }
@@ -203,7 +205,8 @@ int RunDemoCommand(const std::vector<std::string>& args) {
     return 1;
   }
   std::error_code ec;
-  RunDirectory dir = RunDirectory::At(fs::absolute(options.run_dir, ec).lexically_normal().string());
+  RunDirectory dir =
+      RunDirectory::At(fs::absolute(options.run_dir, ec).lexically_normal().string());
   DemoStack stack(options, dir, binaries, signals);
   if (!stack.Start(&error) || !stack.WriteStackFile(&error) || !stack.StartLoad(&error)) {
     stack.Stop();
@@ -222,8 +225,9 @@ int RunDemoCommand(const std::vector<std::string>& args) {
                 dir.LogOf("loadgen").c_str());
   } else {
     std::printf("load: none (--rate 0)%s; Ctrl-C stops\n",
-                options.duration_ms > 0 ? (", stopping after " +
-                                           FormatDuration(options.duration_ms)).c_str() : "");
+                options.duration_ms > 0
+                    ? (", stopping after " + FormatDuration(options.duration_ms)).c_str()
+                    : "");
   }
   std::fflush(stdout);
   return Finish(stack, RunLoad(options, stack, signals));

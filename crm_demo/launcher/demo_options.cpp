@@ -49,7 +49,8 @@ const std::vector<DemoFlag>& DemoFlags() {
       {"lb", "METHOD",
        "round_robin (default), weighted:3,2,1 (one weight per node), random, least_conn, ip_hash.",
        [](auto v, auto*, PendingValues* p, auto*) { return p->lb = v, true; }},
-      {"cache", "KIND", "Customer cache of each node: lru (default), lfu, off, or redis (one "
+      {"cache", "KIND",
+       "Customer cache of each node: lru (default), lfu, off, or redis (one "
        "redis-server shared by the nodes).",
        [](auto v, DemoOptions* o, auto*, std::string* e) {
          if (v == "lru" || v == "lfu" || v == "off" || v == "redis") return o->cache = v, true;
@@ -61,10 +62,12 @@ const std::vector<DemoFlag>& DemoFlags() {
        }},
       {"rate", "REQ/S", "Open-loop load through nginx (default 200); 0 starts no load generator.",
        [](auto v, DemoOptions* o, auto*, auto* e) { return Number(v, 0.0, 1e6, &o->rate, e); }},
-      {"duration", "DURATION", "Run this long after the load starts, then stop (default 90s); "
+      {"duration", "DURATION",
+       "Run this long after the load starts, then stop (default 90s); "
        "0s runs until Ctrl-C.",
        [](auto v, DemoOptions* o, auto*, auto* e) { return Duration(v, &o->duration_ms, e); }},
-      {"fault", "SPEC", "NODE:TYPE[{K=V,...}][@START][+DURATION], repeatable; e.g. "
+      {"fault", "SPEC",
+       "NODE:TYPE[{K=V,...}][@START][+DURATION], repeatable; e.g. "
        "node2:drop_index@60s+90s, node1:latency{ms=200}@30s+60s, all:errors{rate=0.1}@10s+20s.",
        [](auto v, DemoOptions* o, auto*, auto* e) {
          PlannedFault fault;
@@ -72,10 +75,12 @@ const std::vector<DemoFlag>& DemoFlags() {
          o->faults.push_back(std::move(fault));
          return true;
        }},
-      {"run-dir", "DIR", "Run directory: logs, nginx prefix, database, collector data "
+      {"run-dir", "DIR",
+       "Run directory: logs, nginx prefix, database, collector data "
        "(default run/demo).",
        [](auto v, DemoOptions* o, auto*, auto*) { return o->run_dir = v, true; }},
-      {"customers", "N", "Database size (default 100000); the database is seeded again only "
+      {"customers", "N",
+       "Database size (default 100000); the database is seeded again only "
        "when a size or the seed changes.",
        [](auto v, DemoOptions* o, auto*, auto* e) {
          return Number<int64_t>(v, 1, 100'000'000, &o->sizes.customers, e);
@@ -98,15 +103,21 @@ const std::vector<DemoFlag>& DemoFlags() {
          return o->table_interval_ms >= 500 || (*e = "must be at least 500ms", false);
        }},
       {"nginx-workers", "N", "nginx worker processes (default 1).",
-       [](auto v, DemoOptions* o, auto*, auto* e) { return Number(v, 1, 64, &o->nginx_workers, e); }},
+       [](auto v, DemoOptions* o, auto*, auto* e) {
+         return Number(v, 1, 64, &o->nginx_workers, e);
+       }},
       {"node-threads", "N", "HTTP worker threads per crm-node (default 16).",
-       [](auto v, DemoOptions* o, auto*, auto* e) { return Number(v, 1, 1024, &o->node_threads, e); }},
+       [](auto v, DemoOptions* o, auto*, auto* e) {
+         return Number(v, 1, 1024, &o->node_threads, e);
+       }},
       {"loadgen-args", "'FLAGS'", "Extra crm-loadgen flags, e.g. '--zipf=0.8 --connections=32'.",
        [](auto v, DemoOptions* o, auto*, auto*) { return o->loadgen_args = v, true; }},
-      {"build-dir", "DIR", "Build tree holding crm-node, crm-loadgen and crmscope-collector "
+      {"build-dir", "DIR",
+       "Build tree holding crm-node, crm-loadgen and crmscope-collector "
        "(default: the one this binary is in).",
        [](auto v, DemoOptions* o, auto*, auto*) { return o->build_dir = v, true; }},
-      {"admin-token", "TOKEN", "Bearer token of the nodes' /admin/faults (default: random, "
+      {"admin-token", "TOKEN",
+       "Bearer token of the nodes' /admin/faults (default: random, "
        "written to RUN_DIR/admin_token).",
        [](auto v, DemoOptions* o, auto*, auto*) { return o->admin_token = v, true; }},
   };

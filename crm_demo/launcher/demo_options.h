@@ -18,19 +18,19 @@ struct SeedSizes {
 struct DemoOptions {
   int nodes = 3;
   LoadBalancing lb;
-  std::string cache = "lru";         // lru | lfu | off | redis
-  int64_t cache_capacity = 10000;    // entries per node (or in Redis terms, ignored)
-  double rate = 200;                 // requests/s from crm-loadgen; 0 runs no load generator
-  int64_t duration_ms = 90'000;      // 0: until Ctrl-C
+  std::string cache = "lru";       // lru | lfu | off | redis
+  int64_t cache_capacity = 10000;  // entries per node (or in Redis terms, ignored)
+  double rate = 200;               // requests/s from crm-loadgen; 0 runs no load generator
+  int64_t duration_ms = 90'000;    // 0: until Ctrl-C
   std::vector<PlannedFault> faults;
   std::string run_dir = "run/demo";
   SeedSizes sizes;
   int64_t table_interval_ms = 5000;
   int nginx_workers = 1;
   int node_threads = 16;
-  std::string loadgen_args;          // extra crm-loadgen flags, space-separated
-  std::string build_dir;             // where the binaries are; default: beside this one
-  std::string admin_token;           // default: random, written to the run directory
+  std::string loadgen_args;  // extra crm-loadgen flags, space-separated
+  std::string build_dir;     // where the binaries are; default: beside this one
+  std::string admin_token;   // default: random, written to the run directory
 };
 
 // Flags as --name value or --name=value. Returns false with *error for a bad flag, or sets

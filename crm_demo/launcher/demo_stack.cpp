@@ -43,6 +43,12 @@ int LoggedPort(const std::string& log_path) {
   return 0;
 }
 
+std::string FormatNumber(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", value);
+  return text;
+}
+
 std::vector<std::string> SplitWords(const std::string& text) {
   std::istringstream in(text);
   std::vector<std::string> words;
@@ -116,12 +122,12 @@ bool DemoStack::PrepareDatabase(std::string* error) {
   std::fprintf(stderr, "crmscope demo: seeding %s (%lld customers, %lld orders, %lld tickets)\n",
                dir_.db_file.c_str(), static_cast<long long>(s.customers),
                static_cast<long long>(s.orders), static_cast<long long>(s.tickets));
-  ChildProcess* seeder = Spawn(
-      "seed",
-      {binaries_.crm_node, "seed", "--db=" + dir_.db_file,
-       "--customers=" + std::to_string(s.customers), "--orders=" + std::to_string(s.orders),
-       "--tickets=" + std::to_string(s.tickets), "--seed=" + std::to_string(s.seed)},
-      error);
+  ChildProcess* seeder =
+      Spawn("seed",
+            {binaries_.crm_node, "seed", "--db=" + dir_.db_file,
+             "--customers=" + std::to_string(s.customers), "--orders=" + std::to_string(s.orders),
+             "--tickets=" + std::to_string(s.tickets), "--seed=" + std::to_string(s.seed)},
+            error);
   if (seeder == nullptr) return false;
   while (!seeder->Reap()) {
     signals_.Wait(kPollInterval);
@@ -142,15 +148,19 @@ bool DemoStack::StartCollector(std::string* error) {
   std::vector<int> port;
   if (!PickFreePorts(1, &port, error)) return false;
   collector_url_ = "http://127.0.0.1:" + std::to_string(port[0]);
-  ChildProcess* child = Spawn("collector",
-                              {binaries_.collector,
-                               "--web.listen-address=127.0.0.1:" + std::to_string(port[0]),
-                               "--storage.path=" + dir_.collector_data},
-                              error);
+  ChildProcess* child =
+      Spawn("collector",
+            {binaries_.collector, "--web.listen-address=127.0.0.1:" + std::to_string(port[0]),
+             "--storage.path=" + dir_.collector_data},
+            error);
   HttpClient http;
-  return child && WaitUntil(*child, "/-/ready answering 200", 60, [&] {
-           return http.Get(collector_url_ + "/-/ready", std::chrono::milliseconds(500)).ok();
-         }, error);
+  return child &&
+         WaitUntil(
+             *child, "/-/ready answering 200", 60,
+             [&] {
+               return http.Get(collector_url_ + "/-/ready", std::chrono::milliseconds(500)).ok();
+             },
+             error);
 }
 
 bool DemoStack::StartRedis(std::string* error) {
@@ -158,44 +168,44 @@ bool DemoStack::StartRedis(std::string* error) {
   if (!PickFreePorts(1, &port, error)) return false;
   redis_port_ = port[0];
   // No persistence: the cache is rebuilt from the database, and a save would fork.
-  ChildProcess* child = Spawn("redis",
-                              {binaries_.redis, "--port", std::to_string(redis_port_), "--bind",
-                               "127.0.0.1", "--save", "", "--appendonly", "no", "--dir",
-                               dir_.redis_dir, "--daemonize", "no", "--logfile", ""},
-                              error);
-  return child && WaitUntil(*child, "PING answered", 20, [&] {
-           return RedisAnswersPing(redis_port_, std::chrono::milliseconds(300));
-         }, error);
+  ChildProcess* child = Spawn(
+      "redis",
+      {binaries_.redis, "--port", std::to_string(redis_port_), "--bind", "127.0.0.1", "--save", "",
+       "--appendonly", "no", "--dir", dir_.redis_dir, "--daemonize", "no", "--logfile", ""},
+      error);
+  return child &&
+         WaitUntil(
+             *child, "PING answered", 20,
+             [&] { return RedisAnswersPing(redis_port_, std::chrono::milliseconds(300)); }, error);
 }
 
 bool DemoStack::StartNode(int index, std::string* error) {
   RunningNode node;
   node.name = "node" + std::to_string(index);
-  std::string cache = options_.cache == "redis"
-                          ? "redis://127.0.0.1:" + std::to_string(redis_port_)
-                          : options_.cache;
+  std::string cache = options_.cache == "redis" ? "redis://127.0.0.1:" + std::to_string(redis_port_)
+                                                : options_.cache;
   // A node restarted into the same run directory must not find the previous port in its log.
   std::error_code ec;
   fs::remove(dir_.LogOf(node.name), ec);
-  node.process = Spawn(node.name,
-                       {binaries_.crm_node, "serve", "--db=" + dir_.db_file,
-                        "--web.listen-address=127.0.0.1:0", "--node-name=" + node.name,
-                        "--cache=" + cache,
-                        "--cache.capacity=" + std::to_string(options_.cache_capacity),
-                        "--threads=" + std::to_string(options_.node_threads),
-                        "--admin-token=" + admin_token_},
-                       error);
+  node.process =
+      Spawn(node.name,
+            {binaries_.crm_node, "serve", "--db=" + dir_.db_file,
+             "--web.listen-address=127.0.0.1:0", "--node-name=" + node.name, "--cache=" + cache,
+             "--cache.capacity=" + std::to_string(options_.cache_capacity),
+             "--threads=" + std::to_string(options_.node_threads), "--admin-token=" + admin_token_},
+            error);
   if (node.process == nullptr) return false;
-  if (!WaitUntil(*node.process, "logging its address", 60, [&] {
-        return (node.port = LoggedPort(node.process->log_path())) != 0;
-      }, error)) {
+  if (!WaitUntil(
+          *node.process, "logging its address", 60,
+          [&] { return (node.port = LoggedPort(node.process->log_path())) != 0; }, error)) {
     return false;
   }
   node.url = "http://127.0.0.1:" + std::to_string(node.port);
   HttpClient http;
-  if (!WaitUntil(*node.process, "/healthz answering 200", 30, [&] {
-        return http.Get(node.url + "/healthz", std::chrono::milliseconds(1000)).ok();
-      }, error)) {
+  if (!WaitUntil(
+          *node.process, "/healthz answering 200", 30,
+          [&] { return http.Get(node.url + "/healthz", std::chrono::milliseconds(1000)).ok(); },
+          error)) {
     return false;
   }
   nodes_.push_back(std::move(node));
@@ -228,10 +238,15 @@ bool DemoStack::StartNginx(std::string* error) {
                                "-e", dir_.error_log, "-g", "daemon off;"},
                               error);
   HttpClient http;
-  return child && WaitUntil(*child, "stub_status answering 200", 20, [&] {
-           return http.Get(proxy_url_ + std::string(kStubStatusPath),
-                           std::chrono::milliseconds(500)).ok();
-         }, error);
+  return child &&
+         WaitUntil(
+             *child, "stub_status answering 200", 20,
+             [&] {
+               return http
+                   .Get(proxy_url_ + std::string(kStubStatusPath), std::chrono::milliseconds(500))
+                   .ok();
+             },
+             error);
 }
 
 bool DemoStack::Start(std::string* error) {
@@ -251,9 +266,13 @@ bool DemoStack::Start(std::string* error) {
 bool DemoStack::StartLoad(std::string* error) {
   if (options_.rate <= 0) return true;
   std::vector<std::string> argv = {
-      binaries_.crm_loadgen, "--target=" + proxy_url_, "--rate=" + std::to_string(options_.rate),
+      binaries_.crm_loadgen,
+      "--target=" + proxy_url_,
+      "--rate=" + FormatNumber(options_.rate),
       "--duration=" + (options_.duration_ms > 0 ? FormatDuration(options_.duration_ms) : "365d"),
-      "--db=" + dir_.db_file, "--report-interval=5s", "--json=" + dir_.root + "/loadgen.json"};
+      "--db=" + dir_.db_file,
+      "--report-interval=5s",
+      "--json=" + dir_.root + "/loadgen.json"};
   for (std::string& word : SplitWords(options_.loadgen_args)) argv.push_back(std::move(word));
   loadgen_ = Spawn("loadgen", argv, error);
   return loadgen_ != nullptr;

@@ -2,7 +2,6 @@
 #include <unistd.h>
 
 #include <filesystem>
-
 #include <nlohmann/json.hpp>
 
 #include "crm_demo/launcher/demo_stack.h"
@@ -31,7 +30,9 @@ const ChildProcess* FindChild(const std::vector<std::unique_ptr<ChildProcess>>& 
 bool DemoStack::WriteStackFile(std::string* error) const {
   nlohmann::json nodes = nlohmann::json::array();
   for (const RunningNode& node : nodes_) {
-    nodes.push_back({{"name", node.name}, {"url", node.url}, {"port", node.port},
+    nodes.push_back({{"name", node.name},
+                     {"url", node.url},
+                     {"port", node.port},
                      {"process", ProcessJson(node.process)}});
   }
   nlohmann::json processes = nlohmann::json::array();
@@ -45,25 +46,33 @@ bool DemoStack::WriteStackFile(std::string* error) const {
       {"cache", options_.cache},
       {"admin_token_file", dir_.admin_token},
       {"db", dir_.db_file},
-      {"collector", {{"url", collector_url_}, {"data", dir_.collector_data},
-                     {"process", ProcessJson(FindChild(children_, "collector"))}}},
-      {"nginx", {{"url", proxy_url_}, {"stub_status_url", proxy_url_ + std::string(kStubStatusPath)},
-                 {"prefix", dir_.nginx_prefix}, {"config", dir_.nginx_conf},
-                 {"access_log", dir_.access_log}, {"error_log", dir_.error_log},
-                 {"access_log_format", dir_.access_log_format},
-                 {"process", ProcessJson(FindChild(children_, "nginx"))}}},
+      {"collector",
+       {{"url", collector_url_},
+        {"data", dir_.collector_data},
+        {"process", ProcessJson(FindChild(children_, "collector"))}}},
+      {"nginx",
+       {{"url", proxy_url_},
+        {"stub_status_url", proxy_url_ + std::string(kStubStatusPath)},
+        {"prefix", dir_.nginx_prefix},
+        {"config", dir_.nginx_conf},
+        {"access_log", dir_.access_log},
+        {"error_log", dir_.error_log},
+        {"access_log_format", dir_.access_log_format},
+        {"process", ProcessJson(FindChild(children_, "nginx"))}}},
       {"nodes", nodes},
-      {"redis", redis_port_ ? nlohmann::json{{"address", "127.0.0.1:" + std::to_string(redis_port_)},
-                                             {"process", ProcessJson(FindChild(children_, "redis"))}}
-                            : nlohmann::json(nullptr)},
+      {"redis", redis_port_
+                    ? nlohmann::json{{"address", "127.0.0.1:" + std::to_string(redis_port_)},
+                                     {"process", ProcessJson(FindChild(children_, "redis"))}}
+                    : nlohmann::json(nullptr)},
       {"processes", processes},
   };
   return WriteFileAtomically(dir_.stack_file, stack.dump(2) + "\n", error);
 }
 
 std::string DemoStack::Banner(const std::string& dashboards_dir) const {
-  std::string out = "crmscope demo: " + std::to_string(nodes_.size()) + " crm-nodes behind nginx (" +
-                    LoadBalancingName(options_.lb) + "), cache " + options_.cache + "\n";
+  std::string out = "crmscope demo: " + std::to_string(nodes_.size()) +
+                    " crm-nodes behind nginx (" + LoadBalancingName(options_.lb) + "), cache " +
+                    options_.cache + "\n";
   auto line = [&out](const std::string& label, const std::string& value) {
     char head[32];
     std::snprintf(head, sizeof head, "  %-22s", label.c_str());

@@ -12,25 +12,25 @@
 // each fault is plainly visible at the demo's default rate. Values that read as numbers are sent
 // as JSON numbers, anything else as strings.
 //
-//   latency {ms=200}  errors {rate=0.2}  cpu_burn {ms=20}  drop_index {index=idx_orders_customer_id}
-//   cache_off {}  cache_capacity {entries=100}  db_lock {share=0.5}  slow_start {s=30}
+//   latency {ms=200}     errors {rate=0.2}          cpu_burn {ms=20}
+//   cache_off {}         cache_capacity {entries=100}  db_lock {share=0.5}
+//   slow_start {s=30}    drop_index {index=idx_orders_customer_id}
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 namespace crmscope::launcher {
 
 struct PlannedFault {
-  std::string flag;        // as given, for messages
-  std::string node;        // "node2", or "all"
-  std::string type;        // "drop_index"
-  nlohmann::json params;   // defaults merged with the flag's
-  int64_t start_ms = 0;    // after the load starts
-  int64_t duration_ms = 0; // 0: until the run ends
+  std::string flag;         // as given, for messages
+  std::string node;         // "node2", or "all"
+  std::string type;         // "drop_index"
+  nlohmann::json params;    // defaults merged with the flag's
+  int64_t start_ms = 0;     // after the load starts
+  int64_t duration_ms = 0;  // 0: until the run ends
 };
 
 bool ParseFaultFlag(std::string_view flag, PlannedFault* fault, std::string* error);

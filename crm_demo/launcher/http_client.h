@@ -10,9 +10,9 @@
 namespace crmscope::launcher {
 
 struct HttpResult {
-  long status = 0;     // 0 when no response arrived
+  long status = 0;  // 0 when no response arrived
   std::string body;
-  std::string error;   // transport failure (refused, timed out); empty when a response arrived
+  std::string error;  // transport failure (refused, timed out); empty when a response arrived
   bool ok() const { return error.empty() && status >= 200 && status < 300; }
 };
 

@@ -58,7 +58,8 @@ bool RedisAnswersPing(int port, std::chrono::milliseconds timeout) {
   socklen_t len = sizeof so_error;
   ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &so_error, &len);
   static constexpr char kPing[] = "PING\r\n";
-  if (so_error != 0 || ::send(fd.get(), kPing, sizeof kPing - 1, MSG_NOSIGNAL) != sizeof kPing - 1) {
+  if (so_error != 0 ||
+      ::send(fd.get(), kPing, sizeof kPing - 1, MSG_NOSIGNAL) != sizeof kPing - 1) {
     return false;
   }
   char reply[16] = {};

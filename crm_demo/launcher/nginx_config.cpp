@@ -27,10 +27,14 @@ bool ParseWeights(std::string_view text, std::vector<int>* weights, std::string*
 // The directive that selects the method; nginx requires it before `keepalive`.
 std::string_view MethodDirective(LoadBalancing::Method method) {
   switch (method) {
-    case LoadBalancing::Method::kRandom: return "    random;\n";
-    case LoadBalancing::Method::kLeastConn: return "    least_conn;\n";
-    case LoadBalancing::Method::kIpHash: return "    ip_hash;\n";
-    default: return "";
+    case LoadBalancing::Method::kRandom:
+      return "    random;\n";
+    case LoadBalancing::Method::kLeastConn:
+      return "    least_conn;\n";
+    case LoadBalancing::Method::kIpHash:
+      return "    ip_hash;\n";
+    default:
+      return "";
   }
 }
 
@@ -74,11 +78,16 @@ bool ParseLoadBalancing(std::string_view text, int nodes, LoadBalancing* lb, std
 
 std::string LoadBalancingName(const LoadBalancing& lb) {
   switch (lb.method) {
-    case LoadBalancing::Method::kRoundRobin: return "round_robin";
-    case LoadBalancing::Method::kRandom: return "random";
-    case LoadBalancing::Method::kLeastConn: return "least_conn";
-    case LoadBalancing::Method::kIpHash: return "ip_hash";
-    case LoadBalancing::Method::kWeighted: break;
+    case LoadBalancing::Method::kRoundRobin:
+      return "round_robin";
+    case LoadBalancing::Method::kRandom:
+      return "random";
+    case LoadBalancing::Method::kLeastConn:
+      return "least_conn";
+    case LoadBalancing::Method::kIpHash:
+      return "ip_hash";
+    case LoadBalancing::Method::kWeighted:
+      break;
   }
   std::string name = "weighted:";
   for (size_t i = 0; i < lb.weights.size(); ++i) {

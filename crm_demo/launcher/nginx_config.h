@@ -26,7 +26,7 @@ struct NginxSite {
   int listen_port = 0;          // on 127.0.0.1
   std::vector<int> node_ports;  // crm-nodes on 127.0.0.1, in node order
   LoadBalancing lb;
-  std::string access_log;       // absolute paths
+  std::string access_log;  // absolute paths
   std::string error_log;
   int worker_processes = 1;
   // Set when the launcher runs as root: nginx's workers would otherwise switch to "nobody" and

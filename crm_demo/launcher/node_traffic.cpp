@@ -130,7 +130,8 @@ double HistogramQuantile(double q, const std::map<double, double>& buckets) {
     if (count >= rank) {
       if (std::isinf(upper_bound)) return lower_bound;
       if (count == lower_count) return upper_bound;
-      return lower_bound + (upper_bound - lower_bound) * (rank - lower_count) / (count - lower_count);
+      return lower_bound +
+             (upper_bound - lower_bound) * (rank - lower_count) / (count - lower_count);
     }
     lower_bound = upper_bound;
     lower_count = count;

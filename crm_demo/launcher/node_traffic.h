@@ -13,9 +13,9 @@
 namespace crmscope::launcher {
 
 struct NodeTraffic {
-  double requests = 0;                // http_requests_total
-  double server_errors = 0;           // ... with code 5xx
-  std::map<double, double> buckets;   // le -> cumulative count of http_request_duration_seconds
+  double requests = 0;               // http_requests_total
+  double server_errors = 0;          // ... with code 5xx
+  std::map<double, double> buckets;  // le -> cumulative count of http_request_duration_seconds
 };
 
 // Sums the API series of a text exposition (format 0.0.4). Lines it does not need are skipped.

@@ -5,10 +5,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
-
-#include <nlohmann/json.hpp>
 
 #include "crm_demo/node/schema.h"
 #include "crm_demo/node/sqlite_handles.h"
@@ -49,8 +48,8 @@ RunDirectory RunDirectory::At(const std::string& root) {
 
 bool RunDirectory::Create(std::string* error) const {
   std::error_code ec;
-  for (const std::string& dir : {logs, db_dir, nginx_prefix + "/logs", nginx_prefix + "/temp",
-                                 collector_data, redis_dir}) {
+  for (const std::string& dir :
+       {logs, db_dir, nginx_prefix + "/logs", nginx_prefix + "/temp", collector_data, redis_dir}) {
     fs::create_directories(dir, ec);
     if (ec) {
       *error = "cannot create " + dir + ": " + ec.message();

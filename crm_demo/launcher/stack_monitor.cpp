@@ -87,9 +87,13 @@ TableRow StackMonitor::ProxyRow(double seconds) {
   });
   std::sort(times_ms.begin(), times_ms.end());
   int requests = static_cast<int>(times_ms.size());
-  TableRow row{"proxy", requests / seconds, Percent(server_errors, requests),
-               SortedQuantile(times_ms, 0.50), SortedQuantile(times_ms, 0.95),
-               SortedQuantile(times_ms, 0.99), Percent(proxy_probes_ok_, proxy_probes_)};
+  TableRow row{"proxy",
+               requests / seconds,
+               Percent(server_errors, requests),
+               SortedQuantile(times_ms, 0.50),
+               SortedQuantile(times_ms, 0.95),
+               SortedQuantile(times_ms, 0.99),
+               Percent(proxy_probes_ok_, proxy_probes_)};
   proxy_probes_ = proxy_probes_ok_ = 0;
   return row;
 }

@@ -3,9 +3,9 @@
 // then stops the stack in order. Children get an empty mask back before they exec.
 #pragma once
 
-#include <chrono>
-
 #include <signal.h>
+
+#include <chrono>
 
 namespace crmscope::launcher {
 
