@@ -1,26 +1,16 @@
 #!/usr/bin/env bash
-# The demo: sets up, builds, and runs what crmscope can show today.
+# The demo: sets up, builds, and runs the demo CRM stack with `crmscope demo`.
 #
-# Today that is the collector on its own: it starts on 127.0.0.1:9300 with a storage directory
-# under ./run/, ready for any Prometheus (or other remote-write sender) to write to. The demo CRM
-# stack (nginx, CRM nodes, load generator, fault injection) and the agents are not built yet;
-# this script says so rather than pretending.
+# With no flags: three crm-nodes (LRU caches) over a seeded SQLite database (100k customers,
+# seeded once into run/demo/db and reused), nginx round-robin in front, the crmscope collector,
+# and crm-loadgen sending 200 req/s through nginx for 90 s, with a live table every 5 s. Every
+# flag goes to `crmscope demo` (see `build/crm_demo/launcher/crmscope demo --help`), e.g.
+#   scripts/demo.sh --lb weighted:3,2,1 --cache redis --fault node2:drop_index@30s+30s
+#   scripts/demo.sh --duration 0s          # until Ctrl-C
+# Ctrl-C stops everything; so do --duration running out and any process dying.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build -j "$(nproc)" --target crmscope-collector
-
-listen=${CRMSCOPE_LISTEN:-127.0.0.1:9300}
-mkdir -p run/demo
-cat <<TXT
-crmscope demo — what runs today
-  collector:      http://$listen   (remote write: POST /api/v1/write; /api/v1/series, /metrics)
-  storage:        $(pwd)/run/demo/data
-Not yet available: the demo CRM stack (nginx + crm-node + crm-loadgen + faults), the agents,
-PromQL queries and dashboards. Point a Prometheus at the collector with:
-  remote_write:
-    - url: http://$listen/api/v1/write
-Stop with Ctrl-C.
-TXT
-exec build/collector/crmscope-collector --web.listen-address="$listen" --storage.path=run/demo/data "$@"
+cmake --build build -j "$(nproc)" --target crmscope crm-node crm-loadgen crmscope-collector
+exec build/crm_demo/launcher/crmscope demo "$@"
