@@ -49,7 +49,7 @@ std::string ResolveExecutable(const std::string& program) {
   ::dup2(log_fd, STDOUT_FILENO);
   ::dup2(log_fd, STDERR_FILENO);
   // Signal dispositions set to "ignore" and the blocked mask survive exec; the launcher blocks
-  // SIGINT/SIGTERM/SIGCHLD to wait for them, and its children must not inherit that.
+  // SIGINT/SIGTERM/SIGHUP/SIGCHLD to wait for them, and its children must not inherit that.
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);

@@ -163,6 +163,7 @@ int Finish(DemoStack& stack, const RunOutcome& outcome) {
     std::string summary = FromLastMarker(stack.loadgen()->log_path(), "=== summary");
     if (!summary.empty()) std::printf("crm-loadgen %s", summary.c_str());
   }
+  std::fflush(stdout);  // the summary before the verdict on stderr, even through a pipe
   switch (outcome.end) {
     case RunEnd::kChildDied:
       std::fprintf(stderr,
@@ -173,7 +174,7 @@ int Finish(DemoStack& stack, const RunOutcome& outcome) {
                    LastLines(outcome.died->log_path(), 10).c_str());
       return 1;
     case RunEnd::kStopSignal:
-      std::fprintf(stderr, "crmscope demo: stopped on request (SIGINT or SIGTERM)\n");
+      std::fprintf(stderr, "crmscope demo: stopped on request (SIGINT, SIGTERM or SIGHUP)\n");
       return 0;
     default:
       std::fprintf(stderr, "crmscope demo: run complete; logs in %s/\n", stack.dir().logs.c_str());

@@ -9,6 +9,7 @@ StopSignals::StopSignals() {
   sigemptyset(&watched_);
   sigaddset(&watched_, SIGINT);
   sigaddset(&watched_, SIGTERM);
+  sigaddset(&watched_, SIGHUP);  // the terminal closed: stop as cleanly as for Ctrl-C
   sigaddset(&watched_, SIGCHLD);
   pthread_sigmask(SIG_BLOCK, &watched_, &previous_);
 }
@@ -24,7 +25,7 @@ int StopSignals::Wait(std::chrono::milliseconds timeout) {
     signal = sigtimedwait(&watched_, nullptr, &ts);
   } while (signal < 0 && errno == EINTR);
   if (signal < 0) return 0;
-  if (signal == SIGINT || signal == SIGTERM) stop_signal_ = signal;
+  if (signal != SIGCHLD) stop_signal_ = signal;
   return signal;
 }
 

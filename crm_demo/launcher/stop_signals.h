@@ -1,6 +1,6 @@
-// SIGINT, SIGTERM and SIGCHLD received synchronously: blocked for the whole process (so they
-// queue instead of interrupting anything) and taken with sigtimedwait from the main loop, which
-// then stops the stack in order. Children get an empty mask back before they exec.
+// SIGINT, SIGTERM, SIGHUP and SIGCHLD received synchronously: blocked for the whole process (so
+// they queue instead of interrupting anything) and taken with sigtimedwait from the main loop,
+// which then stops the stack in order. Children get an empty mask back before they exec.
 #pragma once
 
 #include <signal.h>
@@ -16,9 +16,9 @@ class StopSignals {
   StopSignals(const StopSignals&) = delete;
   StopSignals& operator=(const StopSignals&) = delete;
 
-  // The next of the three to arrive within `timeout`, or 0 when none did.
+  // The next of the four to arrive within `timeout`, or 0 when none did.
   int Wait(std::chrono::milliseconds timeout);
-  // SIGINT or SIGTERM once one has arrived, else 0.
+  // SIGINT, SIGTERM or SIGHUP once one has arrived, else 0.
   int stop_signal() const { return stop_signal_; }
 
  private:
