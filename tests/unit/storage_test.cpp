@@ -308,3 +308,22 @@ TEST_CASE("storage: metadata is kept across restarts") {
   CHECK(md[0].second.type == "counter");
   CHECK(md[0].second.help == "Requests served.");
 }
+
+TEST_CASE("storage: size retention drops the oldest blocks until the database fits") {
+  TempDir dir;
+  Options opts;
+  opts.retention_ms = 0;     // time retention off: only size decides
+  opts.retention_bytes = 1;  // smaller than any database: everything but the newest block goes
+  opts.retention_interval_ms = 100;
+  auto s = OpenStorage(dir.path, opts);
+  std::vector<Sample> samples;
+  for (int64_t t = 0; t < 12LL * 3600 * 1000; t += 60000) samples.push_back({t, 1});
+  Write(*s, {{"__name__", "sized"}}, samples);
+  // Blocks are written up to 10h; retention then removes the oldest, one block per pass.
+  REQUIRE(PollUntil([&] {
+    auto out = ReadAll(*s, {Eq("__name__", "sized")});
+    return !out.empty() && out.front().t >= 8LL * 3600 * 1000;
+  }));
+  auto out = ReadAll(*s, {Eq("__name__", "sized")});
+  CHECK(out.back().t == 12LL * 3600 * 1000 - 60000);  // the head is never dropped
+}
