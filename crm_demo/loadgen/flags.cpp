@@ -115,6 +115,17 @@ const std::vector<FlagSpec>& FlagSpecs() {
        [](auto v, Flags* f, auto* e) {
          return ParseDurationNs(v, &f->load.report_interval_ns, e);
        }},
+      {"header", "\"NAME: VALUE\"", "", "An HTTP header for every request; repeatable.",
+       [](auto v, Flags* f, auto* e) {
+         const size_t colon = v.find(':');
+         if (colon == 0 || colon == std::string_view::npos ||
+             v.find_first_of("\r\n") != std::string_view::npos) {
+           *e = "expected \"Name: value\"";
+           return false;
+         }
+         f->load.headers.emplace_back(v);
+         return true;
+       }},
       {"timeout", "DURATION", "10s", "Per request, connecting included.",
        [](auto v, Flags* f, auto* e) {
          if (!ParseDurationNs(v, &f->load.timeout_ns, e)) return false;

@@ -42,13 +42,34 @@ int64_t LatencyHistogram::BucketHighest(int index) {
   return BucketLowest(index) + (int64_t{1} << shift) - 1;
 }
 
-void LatencyHistogram::Record(int64_t value_ns) {
+int64_t LatencyHistogram::BucketMidpoint(int index) {
+  return BucketLowest(index) + (BucketHighest(index) - BucketLowest(index)) / 2;
+}
+
+void LatencyHistogram::Record(int64_t value_ns) { RecordCount(value_ns, 1); }
+
+void LatencyHistogram::RecordCount(int64_t value_ns, uint64_t count) {
   if (value_ns < 0) value_ns = 0;
-  ++counts_[BucketIndex(value_ns)];
+  counts_[BucketIndex(value_ns)] += count;
   if (count_ == 0 || value_ns < min_) min_ = value_ns;
   if (count_ == 0 || value_ns > max_) max_ = value_ns;
-  ++count_;
-  sum_ += static_cast<uint64_t>(value_ns);
+  count_ += count;
+  sum_ += static_cast<uint64_t>(value_ns) * count;
+}
+
+LatencyHistogram LatencyHistogram::CorrectedForExpectedInterval(
+    int64_t expected_interval_ns) const {
+  LatencyHistogram corrected = *this;
+  if (expected_interval_ns <= 0) return corrected;
+  for (size_t i = 0; i < counts_.size(); ++i) {
+    if (counts_[i] == 0) continue;
+    const int64_t value = std::clamp(BucketMidpoint(static_cast<int>(i)), min_, max_);
+    for (int64_t missed = value - expected_interval_ns; missed > expected_interval_ns;
+         missed -= expected_interval_ns) {
+      corrected.RecordCount(missed, counts_[i]);
+    }
+  }
+  return corrected;
 }
 
 void LatencyHistogram::Merge(const LatencyHistogram& other) {
@@ -79,9 +100,7 @@ int64_t LatencyHistogram::Quantile(double q) const {
   for (size_t i = 0; i < counts_.size(); ++i) {
     seen += counts_[i];
     if (seen >= rank) {
-      const int index = static_cast<int>(i);
-      const int64_t mid = BucketLowest(index) + (BucketHighest(index) - BucketLowest(index)) / 2;
-      return std::clamp(mid, min_, max_);
+      return std::clamp(BucketMidpoint(static_cast<int>(i)), min_, max_);
     }
   }
   return max_;

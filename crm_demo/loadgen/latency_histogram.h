@@ -34,6 +34,14 @@ class LatencyHistogram {
   // last ranks (min and max). 0 when empty.
   int64_t Quantile(double q) const;
 
+  // A copy with the samples a client sending every `expected_interval_ns` would also have
+  // recorded while each slow response held its connection: for a value v, the values
+  // v - e, v - 2e, ... down to (not including) e. This is HdrHistogram's correction for
+  // coordinated omission, which wrk 4 applies to every closed-loop run with e = the mean time
+  // between two requests of one connection; comparing with wrk's percentiles needs it. An
+  // added sample carries the bucket error of the value it derives from (<= 1/256 of it).
+  LatencyHistogram CorrectedForExpectedInterval(int64_t expected_interval_ns) const;
+
   // Bucket arithmetic, public for the tests' precision checks.
   static int BucketIndex(int64_t value_ns);
   static int64_t BucketLowest(int index);
@@ -46,6 +54,9 @@ class LatencyHistogram {
   int64_t max_ = 0;
   // Nanosecond sums overflow only after 584 years of accumulated latency.
   uint64_t sum_ = 0;
+
+  static int64_t BucketMidpoint(int index);
+  void RecordCount(int64_t value_ns, uint64_t count);
 };
 
 }  // namespace crmscope::loadgen

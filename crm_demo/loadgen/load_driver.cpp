@@ -122,7 +122,8 @@ int64_t MonotonicNowNs() {
 struct LoadDriver::State {
   LoadOptions options;
   std::unique_ptr<CURLM, MultiCleanup> multi;
-  std::unique_ptr<curl_slist, SlistFree> body_headers;
+  std::unique_ptr<curl_slist, SlistFree> get_headers;   // --header lines; null when none
+  std::unique_ptr<curl_slist, SlistFree> body_headers;  // those plus the JSON body's
   std::vector<Slot> slots;
   std::vector<size_t> free_slots;
   // libcurl's socket interface over our own epoll set: curl_multi_perform would visit every
@@ -223,10 +224,13 @@ bool LoadDriver::State::SetUpEventLoop(std::string* error) {
 bool LoadDriver::State::SetUp(std::string* error) {
   InitCurlOnce();
   if (!SetUpEventLoop(error)) return false;
+  for (const std::string& header : options.headers) {
+    get_headers.reset(curl_slist_append(get_headers.release(), header.c_str()));
+    body_headers.reset(curl_slist_append(body_headers.release(), header.c_str()));
+  }
   // "Expect:" off: crm-node's bodies are small and a 100-continue round trip would be measured.
-  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
-  headers = curl_slist_append(headers, "Expect:");
-  body_headers.reset(headers);
+  body_headers.reset(curl_slist_append(body_headers.release(), "Content-Type: application/json"));
+  body_headers.reset(curl_slist_append(body_headers.release(), "Expect:"));
 
   slots.resize(static_cast<size_t>(options.connections));
   for (size_t i = 0; i < slots.size(); ++i) {
@@ -265,7 +269,7 @@ void LoadDriver::State::Start(Workload& workload, int64_t scheduled_ns) {
   if (slot.request.body.empty() && slot.request.method[0] == 'G') {
     curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
     curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, static_cast<char*>(nullptr));
-    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, static_cast<curl_slist*>(nullptr));
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, get_headers.get());
   } else {
     // The body stays in slot.request until the transfer is done; libcurl does not copy it.
     curl_easy_setopt(easy, CURLOPT_POSTFIELDS, slot.request.body.c_str());

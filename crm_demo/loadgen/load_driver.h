@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "crm_demo/loadgen/run_stats.h"
 #include "crm_demo/loadgen/workload.h"
@@ -35,6 +36,7 @@ struct LoadOptions {
   // Open loop: how long requests still in flight or waiting at the end may take to finish;
   // -1: the request timeout. What has not finished by then counts as unfinished.
   int64_t drain_ns = -1;
+  std::vector<std::string> headers;  // "Name: value", sent with every request
 };
 
 // Called from the driving thread at each report interval with the figures of that interval.

@@ -38,11 +38,15 @@ void AppendRow(std::string* out, const char* name, const OperationStats& op, dou
   *out += line;
 }
 
-nlohmann::json FiguresJson(const OperationStats& op) {
+nlohmann::json LatencyJson(const LatencyHistogram& histogram) {
   nlohmann::json latency;
-  for (const Percentile& p : kPercentiles) latency[p.json_name] = Ms(op.latency.Quantile(p.q));
-  latency["max"] = Ms(op.latency.max());
-  latency["mean"] = op.latency.mean() / kNsPerMs;
+  for (const Percentile& p : kPercentiles) latency[p.json_name] = Ms(histogram.Quantile(p.q));
+  latency["max"] = Ms(histogram.max());
+  latency["mean"] = histogram.mean() / kNsPerMs;
+  return latency;
+}
+
+nlohmann::json FiguresJson(const OperationStats& op) {
   return {
       {"count", op.responses() + op.failures()},
       {"status",
@@ -50,7 +54,7 @@ nlohmann::json FiguresJson(const OperationStats& op) {
         {"4xx", op.status[4]}, {"5xx", op.status[5]}, {"other", op.status[0]}}},
       {"errors",
        {{"connect", op.connect_errors}, {"timeout", op.timeouts}, {"other", op.other_errors}}},
-      {"latency_ms", latency},
+      {"latency_ms", LatencyJson(op.latency)},
   };
 }
 
@@ -88,7 +92,23 @@ std::string FormatTextReport(const RunStats& stats, const RunDescription& run,
     AppendRow(&out, std::string(OperationName(static_cast<Operation>(i))).c_str(), op, seconds);
   }
   AppendRow(&out, "all", stats.all, seconds);
+  if (const int64_t cycle = ClosedLoopCycleNs(stats, run); cycle > 0 && since_start_s < 0) {
+    const LatencyHistogram corrected = stats.all.latency.CorrectedForExpectedInterval(cycle);
+    std::snprintf(line, sizeof line,
+                  "all, corrected for coordinated omission as wrk reports it (+%llu samples): "
+                  "p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f ms\n",
+                  static_cast<unsigned long long>(corrected.count() - stats.all.latency.count()),
+                  Ms(corrected.Quantile(0.5)), Ms(corrected.Quantile(0.9)),
+                  Ms(corrected.Quantile(0.99)), Ms(corrected.Quantile(0.999)),
+                  Ms(corrected.max()));
+    out += line;
+  }
   return out;
+}
+
+int64_t ClosedLoopCycleNs(const RunStats& stats, const RunDescription& run) {
+  if (!run.closed_loop || stats.completed() == 0) return 0;
+  return stats.elapsed_ns * run.connections / static_cast<int64_t>(stats.completed());
 }
 
 nlohmann::json SummaryJson(const RunStats& stats) {
@@ -115,6 +135,11 @@ nlohmann::json SummaryJson(const RunStats& stats) {
 
 nlohmann::json RunJson(const RunDescription& run, const nlohmann::json& intervals,
                        const RunStats& total) {
+  nlohmann::json summary = SummaryJson(total);
+  if (const int64_t cycle = ClosedLoopCycleNs(total, run); cycle > 0) {
+    summary["latency_ms_corrected"] =
+        LatencyJson(total.all.latency.CorrectedForExpectedInterval(cycle));
+  }
   return {
       {"target", run.target},
       {"mode", run.closed_loop ? "closed_loop" : "open_loop"},
@@ -125,7 +150,7 @@ nlohmann::json RunJson(const RunDescription& run, const nlohmann::json& interval
       {"zipf", run.zipf},
       {"seed", run.seed},
       {"intervals", intervals},
-      {"total", SummaryJson(total)},
+      {"total", std::move(summary)},
   };
 }
 

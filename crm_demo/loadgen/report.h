@@ -7,7 +7,11 @@
 //     "connections": 64,             // the pool (open loop) or the concurrency (closed loop)
 //     "duration_s": 60, "mix": "get_customer:50,...", "zipf": 1.1, "seed": 1,
 //     "intervals": [ {"t_s": 5.0, <summary>}, ... ],   // t_s: seconds from start to its end
-//     "total": {<summary>}
+//     "total": {<summary>,
+//               // closed loop only: all operations' latencies corrected for coordinated
+//               // omission as wrk 4 reports them (LatencyHistogram::CorrectedForExpectedInterval
+//               // with e = elapsed * connections / completed), to compare with wrk
+//               "latency_ms_corrected": {"p50", "p90", "p99", "p99_9", "max", "mean"}}
 //   }
 //   <summary> = "elapsed_s", "achieved_rate" (completed/s), "started", "completed",
 //     "late_starts", "unfinished", and the fields of <figures> for all operations together, and
@@ -41,6 +45,8 @@ std::string FormatTextReport(const RunStats& stats, const RunDescription& run,
                              double since_start_s);
 
 nlohmann::json SummaryJson(const RunStats& stats);
+// The closed loop's mean time between two requests of one connection; 0 in open loop.
+int64_t ClosedLoopCycleNs(const RunStats& stats, const RunDescription& run);
 nlohmann::json RunJson(const RunDescription& run, const nlohmann::json& intervals,
                        const RunStats& total);
 
