@@ -106,7 +106,8 @@ const std::vector<DemoFlag>& DemoFlags() {
        [](auto v, DemoOptions* o, auto*, auto* e) {
          return Number(v, 1, 64, &o->nginx_workers, e);
        }},
-      {"node-threads", "N", "HTTP worker threads per crm-node (default 16).",
+      {"node-threads", "N",
+       "HTTP worker threads per crm-node (default 64: one per connection nginx may hold open).",
        [](auto v, DemoOptions* o, auto*, auto* e) {
          return Number(v, 1, 1024, &o->node_threads, e);
        }},
