@@ -173,7 +173,9 @@ TEST_CASE("after the first request of a kind, recording one allocates nothing") 
   metrics.RequestFinished(orders, HttpMethod::kPost, 400, 0.01);
   count_allocations = false;
   CHECK(allocations > 0);
-  const auto* c = FindMetric(registry.Collect(), "http_requests_total",
+  // Keep the families alive: FindMetric points into them.
+  const auto families = registry.Collect();
+  const auto* c = FindMetric(families, "http_requests_total",
                              {{"route", "/api/orders"}, {"method", "POST"}, {"code", "201"}});
   REQUIRE(c != nullptr);
   CHECK(c->counter.value == 1001);
