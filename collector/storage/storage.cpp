@@ -209,6 +209,26 @@ bool LoadIndex(SqliteDb& db, Storage::Impl& s, std::string* error) {
   return symbols->ok() && series->ok();
 }
 
+// The on-disk layout's version, in SQLite's user_version. A database of another layout is refused
+// with a message, never half-read.
+constexpr int64_t kSchemaVersion = 1;
+
+bool CheckSchemaVersion(SqliteDb& db, const std::string& path, std::string* error) {
+  auto version = db.Prepare("PRAGMA user_version", error);
+  auto tables = db.Prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table'", error);
+  if (!version || !tables || !version->Step() || !tables->Step()) return false;
+  if (tables->ColumnInt(0) == 0) {
+    return db.Exec("PRAGMA user_version = " + std::to_string(kSchemaVersion), error);
+  }
+  if (version->ColumnInt(0) != kSchemaVersion) {
+    *error = "storage: " + path + " has on-disk layout version " + std::to_string(version->ColumnInt(0)) +
+             ", this collector reads version " + std::to_string(kSchemaVersion) +
+             " (written by a development build before layouts were versioned); move it aside to start afresh";
+    return false;
+  }
+  return true;
+}
+
 void NoteSampleTime(Storage::Impl& s, TimestampMs t) {
   if (s.min_time == HeadSeries::kNone || t < s.min_time) s.min_time = t;
   if (t > s.max_time) s.max_time = t;
@@ -269,7 +289,7 @@ std::unique_ptr<Storage> Storage::Open(Options options, std::string* error) {
   impl->options = std::move(options);
   impl->db_path = (std::filesystem::path(impl->options.path) / "crmscope.db").string();
   auto db = SqliteDb::Open(impl->db_path, false, error);
-  if (!db || !db->Exec(kSchema, error)) return nullptr;
+  if (!db || !CheckSchemaVersion(*db, impl->db_path, error) || !db->Exec(kSchema, error)) return nullptr;
   // NORMAL in WAL mode survives a crash of this process (the OS holds the written pages);
   // FULL also survives power loss, at an fsync per group commit.
   if (!db->Exec(impl->options.fsync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL", error)) {

@@ -9,6 +9,7 @@
 #include <limits>
 #include <thread>
 
+#include "collector/storage/sqlite_db.h"
 #include "collector/storage/storage.h"
 
 using namespace crmscope;
@@ -326,4 +327,24 @@ TEST_CASE("storage: size retention drops the oldest blocks until the database fi
   }));
   auto out = ReadAll(*s, {Eq("__name__", "sized")});
   CHECK(out.back().t == 12LL * 3600 * 1000 - 60000);  // the head is never dropped
+}
+
+TEST_CASE("storage: a database of another on-disk layout is refused with a message") {
+  TempDir dir;
+  std::string err;
+  {
+    auto db = SqliteDb::Open((dir.path / "crmscope.db").string(), false, &err);
+    REQUIRE(db);
+    REQUIRE(db->Exec("CREATE TABLE head_chunks(series INTEGER PRIMARY KEY, data BLOB)", &err));
+  }
+  Options opts;
+  opts.path = dir.path;
+  CHECK(Storage::Open(opts, &err) == nullptr);
+  CHECK(err.find("has on-disk layout version 0, this collector reads version 1") != std::string::npos);
+  {
+    TempDir fresh;  // a new directory is created at the current version and reopens
+    opts.path = fresh.path;
+    { CHECK(Storage::Open(opts, &err) != nullptr); }
+    CHECK(Storage::Open(opts, &err) != nullptr);
+  }
 }
