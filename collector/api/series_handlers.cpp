@@ -107,21 +107,34 @@ HttpResponse HandleSeries(const FormValues& form, const storage::Storage& storag
   return SuccessResponse(data, warnings);
 }
 
-HttpResponse HandleLabelNames(const FormValues& form, const storage::Storage& storage) {
-  ApiError error;
+namespace {
+
+// The parameters /api/v1/labels and /api/v1/label/<name>/values share.
+struct LabelQuery {
   TimeRange range;
   size_t limit = 0;
-  if (!ParseTimeRange(form, &range, &error) || !ParseLimitParam(form, &limit, &error)) {
-    return ErrorResponse(error);
-  }
   std::vector<Matchers> sets;
+};
+
+bool ParseLabelQuery(const FormValues& form, LabelQuery* q, ApiError* error) {
+  if (!ParseTimeRange(form, &q->range, error) || !ParseLimitParam(form, &q->limit, error)) return false;
   std::string problem;
-  if (!ParseMatcherSets(form.GetAll("match[]"), &sets, &problem)) {
-    return ErrorResponse({ErrorType::kBadData, problem});
+  if (!ParseMatcherSets(form.GetAll("match[]"), &q->sets, &problem)) {
+    *error = {ErrorType::kBadData, problem};
+    return false;
   }
-  storage::Querier querier = storage.NewQuerier(range.start, range.end);
+  return true;
+}
+
+}  // namespace
+
+HttpResponse HandleLabelNames(const FormValues& form, const storage::Storage& storage) {
+  ApiError error;
+  LabelQuery q;
+  if (!ParseLabelQuery(form, &q, &error)) return ErrorResponse(error);
+  storage::Querier querier = storage.NewQuerier(q.range.start, q.range.end);
   return StringListResponse(
-      UnionOverSets(sets, [&](const Matchers& m) { return querier.LabelNames(m); }), limit);
+      UnionOverSets(q.sets, [&](const Matchers& m) { return querier.LabelNames(m); }), q.limit);
 }
 
 HttpResponse HandleLabelValues(std::string_view label_name, const FormValues& form,
@@ -130,20 +143,12 @@ HttpResponse HandleLabelValues(std::string_view label_name, const FormValues& fo
     return ErrorResponse({ErrorType::kBadData, "invalid label name: " + GoQuote(label_name)});
   }
   ApiError error;
-  TimeRange range;
-  size_t limit = 0;
-  if (!ParseTimeRange(form, &range, &error) || !ParseLimitParam(form, &limit, &error)) {
-    return ErrorResponse(error);
-  }
-  std::vector<Matchers> sets;
-  std::string problem;
-  if (!ParseMatcherSets(form.GetAll("match[]"), &sets, &problem)) {
-    return ErrorResponse({ErrorType::kBadData, problem});
-  }
-  storage::Querier querier = storage.NewQuerier(range.start, range.end);
+  LabelQuery q;
+  if (!ParseLabelQuery(form, &q, &error)) return ErrorResponse(error);
+  storage::Querier querier = storage.NewQuerier(q.range.start, q.range.end);
   return StringListResponse(
-      UnionOverSets(sets, [&](const Matchers& m) { return querier.LabelValues(label_name, m); }),
-      limit);
+      UnionOverSets(q.sets, [&](const Matchers& m) { return querier.LabelValues(label_name, m); }),
+      q.limit);
 }
 
 }  // namespace crmscope::api

@@ -1,5 +1,6 @@
 #include "crm_demo/node/crm_metrics.h"
 
+#include "exporters/instrumentation/text_exposition.h"
 #include <prometheus/counter.h>
 #include <prometheus/histogram.h>
 #include <prometheus/metric_family.h>
@@ -18,22 +19,6 @@ const std::vector<double>& FineBuckets() {
                                               0.01,   0.025,   0.05,   0.1,   0.25,   0.5,
                                               1,      2.5,     5,      10};
   return buckets;
-}
-
-void AddFamily(std::vector<prometheus::MetricFamily>* out, const char* name, const char* help,
-               prometheus::MetricType type, double value) {
-  prometheus::MetricFamily family;
-  family.name = name;
-  family.help = help;
-  family.type = type;
-  prometheus::ClientMetric metric;
-  if (type == prometheus::MetricType::Counter) {
-    metric.counter.value = value;
-  } else {
-    metric.gauge.value = value;
-  }
-  family.metric.push_back(std::move(metric));
-  out->push_back(std::move(family));
 }
 
 }  // namespace
@@ -96,16 +81,16 @@ std::vector<prometheus::MetricFamily> CacheCollector::Collect() const {
   if (cache_) stats = cache_->Stats();
   double bypassed = static_cast<double>(bypassed_->load(std::memory_order_relaxed));
   std::vector<prometheus::MetricFamily> out;
-  AddFamily(&out, "crm_cache_hits_total", "Customer reads answered from the cache.",
+  instrumentation::AddSingleValueFamily(&out, "crm_cache_hits_total", "Customer reads answered from the cache.",
             MetricType::Counter, static_cast<double>(stats.hits));
-  AddFamily(&out, "crm_cache_misses_total",
+  instrumentation::AddSingleValueFamily(&out, "crm_cache_misses_total",
             "Customer reads the cache could not answer, bypassed lookups included.",
             MetricType::Counter, static_cast<double>(stats.misses) + bypassed);
-  AddFamily(&out, "crm_cache_evictions_total", "Entries evicted to stay within capacity.",
+  instrumentation::AddSingleValueFamily(&out, "crm_cache_evictions_total", "Entries evicted to stay within capacity.",
             MetricType::Counter, static_cast<double>(stats.evictions));
-  AddFamily(&out, "crm_cache_entries", "Entries in the cache now.", MetricType::Gauge,
+  instrumentation::AddSingleValueFamily(&out, "crm_cache_entries", "Entries in the cache now.", MetricType::Gauge,
             static_cast<double>(stats.size));
-  AddFamily(&out, "crm_cache_max_entries", "Entries the cache may hold.", MetricType::Gauge,
+  instrumentation::AddSingleValueFamily(&out, "crm_cache_max_entries", "Entries the cache may hold.", MetricType::Gauge,
             static_cast<double>(stats.capacity));
   return out;
 }

@@ -1,5 +1,6 @@
 #include "exporters/instrumentation/process_collector.h"
 
+#include "exporters/instrumentation/text_exposition.h"
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/resource.h>
@@ -104,22 +105,6 @@ bool CountOpenFds(double* count) {
   return true;
 }
 
-void AddFamily(std::vector<prometheus::MetricFamily>* out, const char* name, const char* help,
-               prometheus::MetricType type, double value) {
-  prometheus::MetricFamily family;
-  family.name = name;
-  family.help = help;
-  family.type = type;
-  prometheus::ClientMetric metric;
-  if (type == prometheus::MetricType::Counter) {
-    metric.counter.value = value;
-  } else {
-    metric.gauge.value = value;
-  }
-  family.metric.push_back(std::move(metric));
-  out->push_back(std::move(family));
-}
-
 }  // namespace
 
 ProcessCollector::ProcessCollector() {
@@ -141,27 +126,27 @@ std::vector<prometheus::MetricFamily> ProcessCollector::Collect() const {
   if (ReadSmallFile("/proc/self/stat", &text) && ParseProcStat(text, &stat)) {
     double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
     double page = static_cast<double>(sysconf(_SC_PAGESIZE));
-    AddFamily(&out, "process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
+    AddSingleValueFamily(&out, "process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
               MetricType::Counter, (stat.utime_ticks + stat.stime_ticks) / ticks);
-    AddFamily(&out, "process_resident_memory_bytes", "Resident memory size in bytes.",
+    AddSingleValueFamily(&out, "process_resident_memory_bytes", "Resident memory size in bytes.",
               MetricType::Gauge, stat.rss_pages * page);
-    AddFamily(&out, "process_virtual_memory_bytes", "Virtual memory size in bytes.",
+    AddSingleValueFamily(&out, "process_virtual_memory_bytes", "Virtual memory size in bytes.",
               MetricType::Gauge, stat.vsize_bytes);
-    AddFamily(&out, "process_threads", "Number of OS threads in the process.", MetricType::Gauge,
+    AddSingleValueFamily(&out, "process_threads", "Number of OS threads in the process.", MetricType::Gauge,
               stat.threads);
   }
   double fds = 0;
   if (CountOpenFds(&fds)) {
-    AddFamily(&out, "process_open_fds", "Number of open file descriptors.", MetricType::Gauge, fds);
+    AddSingleValueFamily(&out, "process_open_fds", "Number of open file descriptors.", MetricType::Gauge, fds);
   }
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) == 0) {
-    AddFamily(&out, "process_max_fds", "Maximum number of open file descriptors.",
+    AddSingleValueFamily(&out, "process_max_fds", "Maximum number of open file descriptors.",
               MetricType::Gauge,
               limit.rlim_cur == RLIM_INFINITY ? -1.0 : static_cast<double>(limit.rlim_cur));
   }
   if (start_time_known_) {
-    AddFamily(&out, "process_start_time_seconds",
+    AddSingleValueFamily(&out, "process_start_time_seconds",
               "Start time of the process since unix epoch in seconds.", MetricType::Gauge,
               start_time_seconds_);
   }

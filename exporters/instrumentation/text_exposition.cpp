@@ -42,4 +42,20 @@ int MetricsEndpoint::Serve(mg_connection* conn) const {
   return 200;
 }
 
+void AddSingleValueFamily(std::vector<prometheus::MetricFamily>* out, const char* name,
+                          const char* help, prometheus::MetricType type, double value) {
+  prometheus::MetricFamily family;
+  family.name = name;
+  family.help = help;
+  family.type = type;
+  prometheus::ClientMetric metric;
+  if (type == prometheus::MetricType::Counter) {
+    metric.counter.value = value;
+  } else {
+    metric.gauge.value = value;
+  }
+  family.metric.push_back(std::move(metric));
+  out->push_back(std::move(family));
+}
+
 }  // namespace crmscope::instrumentation

@@ -8,6 +8,8 @@
 #pragma once
 
 #include <prometheus/collectable.h>
+#include <prometheus/metric_family.h>
+#include <prometheus/metric_type.h>
 
 #include <memory>
 #include <mutex>
@@ -37,5 +39,10 @@ class MetricsEndpoint {
   mutable std::mutex mu_;
   std::vector<std::weak_ptr<prometheus::Collectable>> collectables_;
 };
+
+// Appends a family of one unlabelled counter or gauge, for collectors that read their values at
+// scrape time (process_*, cache statistics) instead of keeping live metric objects.
+void AddSingleValueFamily(std::vector<prometheus::MetricFamily>* out, const char* name,
+                          const char* help, prometheus::MetricType type, double value);
 
 }  // namespace crmscope::instrumentation
