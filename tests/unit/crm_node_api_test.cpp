@@ -268,6 +268,24 @@ TEST_CASE("/metrics counts the requests by route template, and the database and 
   CHECK(RE2::PartialMatch(text, R"(\{[^}\n]*customers/\{id\}[^}\n]*\})"));  // the regex can match
 }
 
+TEST_CASE("responses keep the connection alive as HTTP/1.1 asks, and close when told") {
+  Fixture f;
+  Response kept = f.client.Get("/healthz");
+  CHECK(kept.status == 200);
+  CHECK(kept.headers["connection"] == "keep-alive");
+  CHECK(RE2::FullMatch(kept.headers["date"], R"([A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT)"));
+  CHECK(kept.headers["content-length"] == std::to_string(kept.body.size()));
+  Response closed = f.client.Call("GET", "/healthz", "", {"Connection: close"});
+  CHECK(closed.status == 200);
+  CHECK(closed.headers["connection"] == "close");
+  // A 401 closes too, as CivetWeb does after a challenge; the body still arrives whole.
+  Response challenged = f.client.Call("GET", "/admin/faults", "", {});
+  CHECK(challenged.status == 401);
+  CHECK(challenged.headers["connection"] == "close");
+  CHECK(challenged.body.find("error") != std::string::npos);
+  CHECK(f.client.Get("/healthz").status == 200);  // and the client reconnects
+}
+
 TEST_CASE("busy workers count the connections held, idle keep-alive included") {
   Fixture f;
   Client second(f.node.port);
