@@ -13,6 +13,7 @@ build_pkgs=(
 # Peers that tests, benchmarks and the demo run beside crmscope.
 peer_pkgs=(
   prometheus prometheus-alertmanager nginx-light redis-server wrk curl python3 procps
+  prometheus-node-exporter prometheus-blackbox-exporter mtail haproxy valgrind
 )
 
 missing=()
@@ -31,7 +32,8 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q >/dev/null
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 # Debian's packages start services on install; crmscope's tests start their own on loopback.
-for svc in prometheus prometheus-alertmanager prometheus-node-exporter nginx redis-server; do
+for svc in prometheus prometheus-alertmanager prometheus-node-exporter \
+    prometheus-blackbox-exporter mtail haproxy nginx redis-server; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
     $SUDO systemctl stop "$svc" || true
   fi
