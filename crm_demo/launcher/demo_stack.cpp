@@ -192,7 +192,7 @@ bool DemoStack::StartNode(int index, std::string* error) {
             {binaries_.crm_node, "serve", "--db=" + dir_.db_file,
              "--web.listen-address=127.0.0.1:0", "--node-name=" + node.name, "--cache=" + cache,
              "--cache.capacity=" + std::to_string(options_.cache_capacity),
-             "--threads=" + std::to_string(options_.node_threads), "--admin-token=" + admin_token_},
+             "--threads=" + std::to_string(options_.node_threads), "--admin-token-file=" + dir_.admin_token},
             error);
   if (node.process == nullptr) return false;
   if (!WaitUntil(

@@ -2,6 +2,7 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,17 @@ bool ParseServeFlags(const Flags& flags, ServeOptions* o, std::string* error) {
   o->node_name = flags.Get("node-name");
   o->cache_spec = flags.Get("cache");
   o->admin_token = flags.Get("admin-token");
+  if (const std::string& file = flags.Get("admin-token-file"); !file.empty()) {
+    if (!o->admin_token.empty()) {
+      *error = "--admin-token and --admin-token-file are exclusive";
+      return false;
+    }
+    std::ifstream in(file);
+    if (!in || !std::getline(in, o->admin_token) || o->admin_token.empty()) {
+      *error = "--admin-token-file " + file + ": cannot read a token from its first line";
+      return false;
+    }
+  }
   const std::string& metrics = flags.Get("metrics");
   if (o->db_path.empty()) {
     *error = "--db is required";
@@ -104,6 +116,8 @@ int Serve(const std::vector<std::string>& args) {
                 "How long an idle keep-alive connection holds a "
                 "worker; keep a proxy's upstream timeout below."},
                {"admin-token", "", "Bearer token for /admin/faults; empty disables faults."},
+               {"admin-token-file", "",
+                "File whose first line is the admin token, so it stays out of `ps`."},
                {"metrics", "on", "on, or off to measure the cost of instrumentation."}});
   std::string error;
   if (!flags.Parse(args, &error)) return Fail(error);
