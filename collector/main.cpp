@@ -12,7 +12,7 @@
 #include <string>
 
 #include "collector/api/api_server.h"
-#include "collector/api/log.h"
+#include "common/log.h"
 #include "collector/config.h"
 #include "collector/storage/storage.h"
 #include "common/time.h"

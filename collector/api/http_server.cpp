@@ -12,7 +12,7 @@
 #include <mutex>
 #include <thread>
 
-#include "collector/api/log.h"
+#include "common/log.h"
 
 namespace crmscope::api {
 

@@ -4,7 +4,7 @@
 
 #include <memory>
 
-#include "collector/api/log.h"
+#include "common/log.h"
 #include "collector/api/metrics_handler.h"
 #include "collector/storage/storage.h"
 #include "exporters/remote_write/codec.h"

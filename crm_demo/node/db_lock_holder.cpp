@@ -3,7 +3,7 @@
 #include <chrono>
 
 #include "crm_demo/node/deterministic_random.h"
-#include "crm_demo/node/log.h"
+#include "common/log.h"
 #include "crm_demo/node/sqlite_handles.h"
 
 namespace crmscope::crm {

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "crm_demo/node/log.h"
+#include "common/log.h"
 #include "crm_demo/node/schema.h"
 #include "crm_demo/node/sqlite_handles.h"
 

@@ -7,11 +7,12 @@
 #include <vector>
 
 #include "crm_demo/node/flags.h"
-#include "crm_demo/node/log.h"
+#include "common/log.h"
 #include "crm_demo/node/node_server.h"
 #include "crm_demo/node/seed.h"
 
 using namespace crmscope::crm;
+namespace log = crmscope::log;
 
 namespace {
 
@@ -127,7 +128,7 @@ int Serve(const std::vector<std::string>& args) {
   }
   ServeOptions options;
   if (!ParseServeFlags(flags, &options, &error)) return Fail(error);
-  log::SetNodeName(options.node_name);
+  log::SetProcessField("node", options.node_name);
 
   // Blocked before any thread starts, so every thread inherits the mask and only sigwait below
   // receives them.

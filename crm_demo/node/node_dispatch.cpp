@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "crm_demo/node/deterministic_random.h"
-#include "crm_demo/node/log.h"
+#include "common/log.h"
 #include "crm_demo/node/node_server_impl.h"
 
 namespace crmscope::crm {

@@ -10,7 +10,7 @@
 #include <charconv>
 #include <thread>
 
-#include "crm_demo/node/log.h"
+#include "common/log.h"
 #include "crm_demo/node/node_server_impl.h"
 #include "crm_demo/node/response_head.h"
 #include "crm_demo/node/schema.h"

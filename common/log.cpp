@@ -1,4 +1,4 @@
-#include "collector/api/log.h"
+#include "common/log.h"
 
 #include <unistd.h>
 
@@ -13,6 +13,7 @@ namespace crmscope::log {
 namespace {
 
 std::atomic<int> min_level{static_cast<int>(Level::kInfo)};
+std::string process_field;  // " node=node1", or empty
 
 std::string_view LevelName(Level level) {
   switch (level) {
@@ -84,6 +85,13 @@ void AppendValue(std::string_view value, std::string* out) {
 
 }  // namespace
 
+void SetProcessField(std::string_view name, std::string_view value) {
+  process_field = " ";
+  process_field += name;
+  process_field += '=';
+  AppendValue(value, &process_field);
+}
+
 void SetLevel(Level level) { min_level.store(static_cast<int>(level)); }
 
 bool ParseLevel(std::string_view text, Level* level) {
@@ -102,6 +110,7 @@ void Write(Level level, std::string_view msg, std::initializer_list<Field> field
   AppendTimestamp(&line);
   line += " level=";
   line += LevelName(level);
+  line += process_field;
   line += " msg=";
   AppendValue(msg, &line);
   for (const Field& f : fields) {

@@ -1,6 +1,7 @@
 // Log lines on stderr in logfmt, as Prometheus writes them (go-kit log):
-//   ts=2026-11-27T09:00:00.123Z level=info component=api msg="Listening" address=127.0.0.1:9300
-// so the same grep and log shippers work for both.
+//   ts=2026-11-27T09:00:00.123Z level=info msg="Listening" address=127.0.0.1:9300
+// so the same grep and log shippers work for crmscope and Prometheus. Every crmscope process
+// logs through it; the launcher finds a process's port by grepping "msg=Listening address=".
 #pragma once
 
 #include <initializer_list>
@@ -10,6 +11,10 @@
 namespace crmscope::log {
 
 enum class Level { kDebug = 0, kInfo, kWarn, kError };
+
+// A field written on every line right after the level ("node=node1"), naming the process among
+// its peers in a shared log; set once at startup, before any other thread logs.
+void SetProcessField(std::string_view name, std::string_view value);
 
 // Lines below this level are dropped (--log.level). Thread-safe; defaults to info.
 void SetLevel(Level level);
