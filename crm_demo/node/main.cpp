@@ -6,13 +6,14 @@
 #include <string>
 #include <vector>
 
-#include "crm_demo/node/flags.h"
+#include "common/flags.h"
 #include "common/log.h"
 #include "crm_demo/node/node_server.h"
 #include "crm_demo/node/seed.h"
 
 using namespace crmscope::crm;
 namespace log = crmscope::log;
+using crmscope::Flags;
 
 namespace {
 

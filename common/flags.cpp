@@ -1,11 +1,11 @@
-#include "crm_demo/node/flags.h"
+#include "common/flags.h"
 
 #include <charconv>
 #include <stdexcept>
 
 #include "common/time.h"
 
-namespace crmscope::crm {
+namespace crmscope {
 
 const FlagSpec* Flags::Find(std::string_view name) const {
   for (const FlagSpec& spec : specs_) {
@@ -85,4 +85,4 @@ bool Flags::GetDurationMs(std::string_view name, int64_t* out, std::string* erro
   return true;
 }
 
-}  // namespace crmscope::crm
+}  // namespace crmscope

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace crmscope::crm {
+namespace crmscope {
 
 struct FlagSpec {
   std::string name;  // without the dashes: "web.listen-address"
@@ -43,4 +43,4 @@ class Flags {
   bool help_ = false;
 };
 
-}  // namespace crmscope::crm
+}  // namespace crmscope
