@@ -9,11 +9,17 @@
 #include <vector>
 
 #include "collector/api/api_response.h"
-#include "collector/api/http_server.h"
+#include "exporters/http/http_server.h"
 #include "common/label_matcher.h"
 #include "common/sample.h"
 
 namespace crmscope::api {
+
+// The HTTP layer lives in exporters/http, shared with the agent.
+using http::HttpHandler;
+using http::HttpRequest;
+using http::HttpResponse;
+using http::HttpServer;
 
 // timestamp.FromTime(minTime) and (maxTime) of Prometheus's API: the range a request without
 // start/end covers, and the strings Prometheus's own clients send for them.

@@ -9,11 +9,17 @@
 #include <string_view>
 #include <vector>
 
-#include "collector/api/http_server.h"
+#include "exporters/http/http_server.h"
 #include "common/labels.h"
 #include "common/sample.h"
 
 namespace crmscope::api {
+
+// The HTTP layer lives in exporters/http, shared with the agent.
+using http::HttpHandler;
+using http::HttpRequest;
+using http::HttpResponse;
+using http::HttpServer;
 
 enum class ErrorType {
   kBadData,

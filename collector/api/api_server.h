@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "collector/api/http_server.h"
+#include "exporters/http/http_server.h"
 #include "collector/api/metrics_handler.h"
 #include "collector/api/write_handler.h"
 
@@ -24,6 +24,12 @@ class Storage;
 }
 
 namespace crmscope::api {
+
+// The HTTP layer lives in exporters/http, shared with the agent.
+using http::HttpHandler;
+using http::HttpRequest;
+using http::HttpResponse;
+using http::HttpServer;
 
 struct ApiOptions {
   HttpServer::Options http;

@@ -3,13 +3,19 @@
 #pragma once
 
 #include "collector/api/api_params.h"
-#include "collector/api/http_server.h"
+#include "exporters/http/http_server.h"
 
 namespace crmscope::storage {
 class Storage;
 }
 
 namespace crmscope::api {
+
+// The HTTP layer lives in exporters/http, shared with the agent.
+using http::HttpHandler;
+using http::HttpRequest;
+using http::HttpResponse;
+using http::HttpServer;
 
 // Parameters as Prometheus's: metric (one family, or all), limit (number of families; negative
 // or absent: all, 0: none).

@@ -8,7 +8,7 @@
 #include <memory>
 #include <string_view>
 
-#include "collector/api/http_server.h"
+#include "exporters/http/http_server.h"
 #include "collector/storage/storage.h"
 
 namespace prometheus {
@@ -21,6 +21,12 @@ class Histogram;
 }  // namespace prometheus
 
 namespace crmscope::api {
+
+// The HTTP layer lives in exporters/http, shared with the agent.
+using http::HttpHandler;
+using http::HttpRequest;
+using http::HttpResponse;
+using http::HttpServer;
 
 class ApiMetrics {
  public:

@@ -8,13 +8,19 @@
 #include <string_view>
 
 #include "collector/api/api_params.h"
-#include "collector/api/http_server.h"
+#include "exporters/http/http_server.h"
 
 namespace crmscope::storage {
 class Storage;
 }
 
 namespace crmscope::api {
+
+// The HTTP layer lives in exporters/http, shared with the agent.
+using http::HttpHandler;
+using http::HttpRequest;
+using http::HttpResponse;
+using http::HttpServer;
 
 HttpResponse HandleSeries(const FormValues& form, const storage::Storage& storage);
 HttpResponse HandleLabelNames(const FormValues& form, const storage::Storage& storage);

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "collector/api/http_server.h"
+#include "exporters/http/http_server.h"
 
 namespace crmscope::storage {
 class Storage;
@@ -19,6 +19,12 @@ struct AppendStats;
 }  // namespace crmscope::storage
 
 namespace crmscope::api {
+
+// The HTTP layer lives in exporters/http, shared with the agent.
+using http::HttpHandler;
+using http::HttpRequest;
+using http::HttpResponse;
+using http::HttpServer;
 
 class ApiMetrics;
 

@@ -13,15 +13,15 @@
 #include <string>
 #include <thread>
 
-#include "collector/api/http_server.h"
+#include "exporters/http/http_server.h"
 #include "crm_demo/loadgen/customer_population.h"
 #include "crm_demo/loadgen/load_driver.h"
 #include "crm_demo/loadgen/workload.h"
 
 using namespace crmscope::loadgen;
-using crmscope::api::HttpRequest;
-using crmscope::api::HttpResponse;
-using crmscope::api::HttpServer;
+using crmscope::http::HttpRequest;
+using crmscope::http::HttpResponse;
+using crmscope::http::HttpServer;
 using Clock = std::chrono::steady_clock;
 
 namespace {

@@ -1,4 +1,4 @@
-#include "collector/api/http_server.h"
+#include "exporters/http/http_server.h"
 
 #include <civetweb.h>
 #include <netdb.h>
@@ -14,7 +14,7 @@
 
 #include "common/log.h"
 
-namespace crmscope::api {
+namespace crmscope::http {
 
 namespace {
 
@@ -247,4 +247,4 @@ int HttpServer::OnLogMessage(const mg_connection*, const char* message) {
   return 1;
 }
 
-}  // namespace crmscope::api
+}  // namespace crmscope::http

@@ -15,7 +15,7 @@ struct mg_connection;
 struct mg_context;
 struct mg_request_info;
 
-namespace crmscope::api {
+namespace crmscope::http {
 
 struct HttpResponse {
   int status = 200;
@@ -85,4 +85,4 @@ class HttpServer {
   std::string loopback_host_;  // where to reach our own listener, to wake it when stopping
 };
 
-}  // namespace crmscope::api
+}  // namespace crmscope::http
