@@ -17,13 +17,17 @@ bool ParseDouble(std::string_view text, double* out) {
 
 }  // namespace
 
-std::string AccessLogFormatDirective() {
+std::string AccessLogFormatString() {
   std::string format;
   for (std::string_view field : kAccessLogFields) {
     if (!format.empty()) format += "\\t";
     format += "$" + std::string(field);
   }
-  return "log_format " + std::string(kAccessLogFormatName) + " '" + format + "';";
+  return format;
+}
+
+std::string AccessLogFormatDirective() {
+  return "log_format " + std::string(kAccessLogFormatName) + " '" + AccessLogFormatString() + "';";
 }
 
 std::string AccessLogFormatJson() {

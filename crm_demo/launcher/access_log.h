@@ -37,6 +37,9 @@ inline constexpr std::array<std::string_view, 12> kAccessLogFields = {
 
 inline constexpr std::string_view kAccessLogFormatName = "crmscope";
 
+// The format as written between the quotes in nginx.conf, "$msec\t$request_method..." with
+// nginx's \t escapes: also what the agent's nginx_log source takes.
+std::string AccessLogFormatString();
 // The directive for nginx.conf: log_format crmscope '$msec\t$request_method...';
 std::string AccessLogFormatDirective();
 // {"name", "nginx_log_format", "delimiter", "empty_value", "fields", "multi_value_separator"}
