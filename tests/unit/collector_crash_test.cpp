@@ -7,14 +7,6 @@
 // series they own. The collector is killed while requests are in flight, restarted on the same
 // directory, accepts one more timestamp, is stopped with SIGTERM, and its storage is then read
 // in-process.
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -30,11 +22,15 @@
 #include "collector/storage/storage.h"
 #include "common/label_matcher.h"
 #include "exporters/remote_write/codec.h"
+#include "tests/unit/test_processes.h"
 
 namespace {
 
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
+using crmscope::testing::ChildProcess;
+using crmscope::testing::Clock;
+using crmscope::testing::FreeLoopbackPort;
+using crmscope::testing::HttpRequest;
 using crmscope::Labels;
 using crmscope::Sample;
 using crmscope::TimestampMs;
@@ -54,120 +50,25 @@ TimestampMs BaseTimestamp() {
 
 double ValueAt(int series, int step) { return series * 1'000'000.0 + step + 0.25; }
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { if (fd_ >= 0) ::close(fd_); }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-int FreeLoopbackPort() {
-  Fd fd(::socket(AF_INET, SOCK_STREAM, 0));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t len = sizeof addr;
-  REQUIRE(::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  return ntohs(addr.sin_port);
-}
-
-// One HTTP/1.1 request per connection; returns the status code, or 0 when the connection failed
-// (refused, reset, or no answer within 5 s).
-int HttpRequest(int port, const std::string& method, const std::string& path,
-                const std::string& body = "") {
-  Fd fd(::socket(AF_INET, SOCK_STREAM, 0));
-  if (fd.get() < 0) return 0;
-  timeval timeout{5, 0};
-  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return 0;
-  std::string request = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
-  if (method == "POST") {
-    request += "Content-Type: application/x-protobuf\r\nContent-Encoding: snappy\r\n"
-               "X-Prometheus-Remote-Write-Version: 0.1.0\r\n";
-  }
-  request += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-  for (size_t sent = 0; sent < request.size();) {
-    const ssize_t n = ::send(fd.get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) return 0;
-    sent += static_cast<size_t>(n);
-  }
-  std::string answer;
-  char buffer[4096];
-  for (ssize_t n; (n = ::recv(fd.get(), buffer, sizeof buffer, 0)) > 0;) answer.append(buffer, n);
-  // "HTTP/1.1 204 No Content"
-  if (answer.size() < 12 || answer.compare(0, 5, "HTTP/") != 0) return 0;
-  return std::atoi(answer.c_str() + answer.find(' ') + 1);
-}
-
 // The collector as a child process in its own process group.
 class CollectorProcess {
  public:
-  CollectorProcess(const std::string& storage_dir) : port_(FreeLoopbackPort()) {
-    const std::string listen = "--web.listen-address=127.0.0.1:" + std::to_string(port_);
-    const std::string storage = "--storage.path=" + storage_dir;
-    const std::string log = storage_dir + "/../collector.log";
-    pid_ = ::fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      ::setpgid(0, 0);
-      const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      if (log_fd >= 0) { ::dup2(log_fd, 1); ::dup2(log_fd, 2); }
-      ::execl(kCollector, kCollector, listen.c_str(), storage.c_str(), "--log.level=warn",
-              static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ::setpgid(pid_, pid_);  // also from the parent, so a kill right after fork finds the group
-  }
-  ~CollectorProcess() {
-    if (pid_ > 0) Kill(SIGKILL);
-  }
-  CollectorProcess(const CollectorProcess&) = delete;
-  CollectorProcess& operator=(const CollectorProcess&) = delete;
+  explicit CollectorProcess(const std::string& storage_dir)
+      : port_(FreeLoopbackPort()),
+        child_(kCollector,
+               {"--web.listen-address=127.0.0.1:" + std::to_string(port_),
+                "--storage.path=" + storage_dir, "--log.level=warn"},
+               storage_dir + "/../collector.log") {}
 
   int port() const { return port_; }
-
   bool WaitReady(std::chrono::seconds deadline) const {
-    const auto end = Clock::now() + deadline;
-    while (Clock::now() < end) {
-      if (HttpRequest(port_, "GET", "/-/ready") == 200) return true;
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) return false;  // exited: it will never be
-      std::this_thread::sleep_for(50ms);
-    }
-    return false;
+    return child_.WaitHttpOk(port_, "/-/ready", deadline);
   }
-
-  // Sends `signal` to the process group and waits (bounded) for the exit; returns the wait status.
-  int Kill(int signal) {
-    ::kill(-pid_, signal);
-    int status = -1;
-    const auto end = Clock::now() + 20s;
-    while (::waitpid(pid_, &status, WNOHANG) == 0) {
-      if (Clock::now() > end) {
-        ::kill(-pid_, SIGKILL);
-        ::waitpid(pid_, &status, 0);
-        status = -1;
-        break;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    pid_ = -1;
-    return status;
-  }
+  int Kill(int signal) { return child_.Kill(signal); }
 
  private:
   int port_;
-  pid_t pid_ = -1;
+  ChildProcess child_;
 };
 
 std::string WriteBody(int writer, int step, TimestampMs base) {
