@@ -1,4 +1,9 @@
+#include <algorithm>
 #include <cmath>
+#include <string_view>
+#include <utility>
+#include <unordered_map>
+#include <vector>
 
 #include "collector/promql/functions.h"
 #include "collector/promql/functions_impl.h"
@@ -9,6 +14,34 @@ namespace {
 
 const Vector kEmptyVector;
 const std::string kEmptyString;
+
+using ImplTable = std::unordered_map<std::string_view, FunctionImpl>;
+
+ImplTable BuildImplTable() {
+  ImplTable t;
+  for (const FunctionImplEntry* group :
+       {kMathFunctions, kDateFunctions, kRangeFunctions, kOverTimeFunctions, kLabelFunctions,
+        kHistogramFunctions, kMiscFunctions}) {
+    for (const FunctionImplEntry* e = group; e->impl != nullptr; ++e) t.emplace(e->name, e->impl);
+  }
+  return t;
+}
+
+// Prometheus checks every step's function result (and a range function's whole output) for two
+// series with one label set, which dropping __name__ or rewriting labels can create.
+bool ContainsSameLabelset(const Vector& v) {
+  if (v.size() < 2) return false;
+  std::vector<std::pair<uint64_t, size_t>> hashes;
+  hashes.reserve(v.size());
+  for (size_t i = 0; i < v.size(); ++i) hashes.emplace_back(HashLabels(v[i].metric), i);
+  std::sort(hashes.begin(), hashes.end());
+  for (size_t i = 1; i < hashes.size(); ++i) {
+    for (size_t j = i; j > 0 && hashes[j - 1].first == hashes[i].first; --j) {
+      if (v[hashes[j - 1].second].metric == v[hashes[i].second].metric) return true;
+    }
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -39,18 +72,58 @@ const std::string& StringArg(const FunctionCallContext& ctx, size_t i) {
   return s ? s->v : kEmptyString;
 }
 
-FunctionImpl FindFunctionImpl(std::string_view name) {
-  return FindMathFunction(name);
+double GoMax(double a, double b) {
+  if (std::isinf(a) && a > 0) return a;
+  if (std::isinf(b) && b > 0) return b;
+  if (std::isnan(a) || std::isnan(b)) return std::nan("");
+  if (a == 0 && b == 0) return std::signbit(a) ? b : a;
+  return a > b ? a : b;
+}
+
+double GoMin(double a, double b) {
+  if (std::isinf(a) && a < 0) return a;
+  if (std::isinf(b) && b < 0) return b;
+  if (std::isnan(a) || std::isnan(b)) return std::nan("");
+  if (a == 0 && b == 0) return std::signbit(a) ? a : b;
+  return a < b ? a : b;
+}
+
+Value EvalPerSeries(const FunctionCallContext& ctx, std::string* error, SeriesValueFn value_of,
+                    bool keep_name) {
+  Vector out;
+  if (ctx.range_arg == nullptr) return out;
+  out.reserve(ctx.range_arg->size());
+  for (const MatrixSeries& s : *ctx.range_arg) {
+    if (s.points.empty()) continue;
+    double v = 0;
+    if (!value_of(s.points, ctx, &v, error)) {
+      if (!error->empty()) return {};
+      continue;
+    }
+    out.push_back({keep_name ? s.metric : DropMetricName(s.metric), ctx.ts_ms, v});
+  }
+  return out;
 }
 
 Value CallFunction(const FunctionCallContext& ctx, std::string* error) {
   std::string_view name = ctx.call && ctx.call->func ? ctx.call->func->name : "";
-  FunctionImpl impl = FindFunctionImpl(name);
-  if (impl == nullptr) {
+  static const ImplTable table = BuildImplTable();
+  auto it = table.find(name);
+  if (it == table.end()) {
     *error = "unsupported function: " + std::string(name);
     return {};
   }
-  return impl(ctx, error);
+  std::string err;
+  Value result = it->second(ctx, &err);
+  if (!err.empty()) {
+    *error = std::move(err);
+    return {};
+  }
+  if (const Vector* v = std::get_if<Vector>(&result); v && ContainsSameLabelset(*v)) {
+    *error = "vector cannot contain metrics with the same labelset";
+    return {};
+  }
+  return result;
 }
 
 }  // namespace crmscope::promql

@@ -3,8 +3,10 @@
 // Internal to the functions library: the evaluator sees only CallFunction.
 #pragma once
 
+#include <cmath>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "collector/promql/function_call.h"
 
@@ -12,8 +14,10 @@ namespace crmscope::promql {
 
 using FunctionImpl = Value (*)(const FunctionCallContext& ctx, std::string* error);
 
-// nullptr for a name without an implementation.
-FunctionImpl FindFunctionImpl(std::string_view name);
+struct FunctionImplEntry {
+  std::string_view name;
+  FunctionImpl impl;
+};
 
 // Prometheus's dropMetricName: a copy of `labels` without __name__.
 Labels DropMetricName(const Labels& labels);
@@ -24,8 +28,39 @@ const Vector& VectorArg(const FunctionCallContext& ctx, size_t i);
 double ScalarArg(const FunctionCallContext& ctx, size_t i);
 const std::string& StringArg(const FunctionCallContext& ctx, size_t i);
 
-// Elementwise math: abs, ceil, exp, ..., the trigonometric functions, clamp*, round, sgn,
-// timestamp, and the date functions (functions_math.cpp).
-FunctionImpl FindMathFunction(std::string_view name);
+// Go's math.Max and math.Min, which PromQL's clamp functions use: an infinity wins over NaN,
+// NaN wins over any finite number, and +0 is greater than -0 — unlike std::fmax/std::fmin.
+double GoMax(double a, double b);
+double GoMin(double a, double b);
+
+// One step of Neumaier-compensated summation, as Prometheus's kahanSumInc: `sum` and the
+// compensation `c` are updated with `inc`; the total is sum + c.
+inline void KahanSumInc(double inc, double& sum, double& c) {
+  double t = sum + inc;
+  if (std::fabs(sum) >= std::fabs(inc)) {
+    c += (sum - t) + inc;
+  } else {
+    c += (inc - t) + sum;
+  }
+  sum = t;
+}
+
+// Evaluates a function of a range vector series by series, as Prometheus's engine calls one
+// with a matrix argument: `value_of` computes a series' value from its samples in the window
+// and returns false to leave the series out. Each result carries its series' labels without
+// __name__, except where `keep_name` (last_over_time, which acts like an offset).
+using SeriesValueFn = bool (*)(const std::vector<Sample>& points, const FunctionCallContext& ctx,
+                               double* value, std::string* error);
+Value EvalPerSeries(const FunctionCallContext& ctx, std::string* error, SeriesValueFn value_of,
+                    bool keep_name = false);
+
+// The tables of each group, ending with {"", nullptr}.
+extern const FunctionImplEntry kMathFunctions[];       // functions_math.cpp
+extern const FunctionImplEntry kDateFunctions[];       // functions_date.cpp
+extern const FunctionImplEntry kRangeFunctions[];      // functions_range.cpp
+extern const FunctionImplEntry kOverTimeFunctions[];   // functions_over_time.cpp
+extern const FunctionImplEntry kLabelFunctions[];      // functions_labels.cpp
+extern const FunctionImplEntry kHistogramFunctions[];  // functions_histogram.cpp
+extern const FunctionImplEntry kMiscFunctions[];       // functions_misc.cpp
 
 }  // namespace crmscope::promql
