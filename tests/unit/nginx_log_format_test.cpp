@@ -117,9 +117,10 @@ TEST_CASE("space-separated $upstream_* lists keep their \", \" and \" : \" separ
   LogFormat format =
       Compiled("$status $upstream_addr $upstream_status $upstream_response_time $request_time");
   LogFields f;
-  REQUIRE(format.Match("200 10.0.0.1:80, 10.0.0.2:80 : 10.0.1.1:80 502, 504 : 200 "
-                       "0.010, 0.020 : 0.030 0.065",
-                       &f));
+  REQUIRE(
+      format.Match("200 10.0.0.1:80, 10.0.0.2:80 : 10.0.1.1:80 502, 504 : 200 "
+                   "0.010, 0.020 : 0.030 0.065",
+                   &f));
   CHECK(f[V::kUpstreamAddr] == "10.0.0.1:80, 10.0.0.2:80 : 10.0.1.1:80");
   CHECK(f[V::kUpstreamStatus] == "502, 504 : 200");
   CHECK(f[V::kUpstreamResponseTime] == "0.010, 0.020 : 0.030");

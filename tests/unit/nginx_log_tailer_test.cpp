@@ -245,8 +245,8 @@ TEST_CASE("rename-and-create: the old file is finished first, and rotated files 
   Append(path + ".1", "ial\n");  // a worker that has not reopened yet
   tailer.Poll(lines, SIZE_MAX);
   tailer.Poll(lines, SIZE_MAX);
-  CHECK(lines.lines == std::vector<std::string>{"a", "b (old file, after the rename)",
-                                                "c (new file)", "partial"});
+  CHECK(lines.lines ==
+        std::vector<std::string>{"a", "b (old file, after the rename)", "c (new file)", "partial"});
   CHECK(tailer.rotations() == 1);
   Append(path + ".1", "too late\n");  // the old file is closed by now
   Append(path, "d\n");
