@@ -1,0 +1,280 @@
+// Aggregation operators, as Prometheus 2.42's aggregation(): groups in order of first
+// appearance, each group's labels taken from its first series, topk/bottomk through Go's
+// container/heap so that ties resolve the same way.
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <unordered_map>
+
+#include "collector/promql/eval_evaluator.h"
+#include "collector/promql/go_format.h"
+
+namespace crmscope::promql::eval {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+struct HeapItem {
+  double v;
+  uint32_t series;
+};
+
+// vectorByValueHeap (topk) and vectorByReverseValueHeap (bottomk): NaN sorts as the least.
+struct HeapOrder {
+  bool reverse;
+  bool Less(const std::vector<HeapItem>& h, size_t i, size_t j) const {
+    if (std::isnan(h[i].v)) return true;
+    return reverse ? h[i].v > h[j].v : h[i].v < h[j].v;
+  }
+};
+
+// Go's container/heap, so the elements kept among equal values are Prometheus's.
+void HeapUp(std::vector<HeapItem>& h, const HeapOrder& o, size_t j) {
+  while (j > 0) {
+    size_t i = (j - 1) / 2;
+    if (!o.Less(h, j, i)) break;
+    std::swap(h[i], h[j]);
+    j = i;
+  }
+}
+
+void HeapDown(std::vector<HeapItem>& h, const HeapOrder& o, size_t i, size_t n) {
+  for (;;) {
+    size_t j = 2 * i + 1;
+    if (j >= n) break;
+    if (j + 1 < n && o.Less(h, j + 1, j)) ++j;
+    if (!o.Less(h, j, i)) break;
+    std::swap(h[i], h[j]);
+    i = j;
+  }
+}
+
+void HeapPush(std::vector<HeapItem>& h, const HeapOrder& o, HeapItem item) {
+  h.push_back(item);
+  HeapUp(h, o, h.size() - 1);
+}
+
+void HeapPop(std::vector<HeapItem>& h, const HeapOrder& o) {
+  size_t n = h.size() - 1;
+  std::swap(h[0], h[n]);
+  HeapDown(h, o, 0, n);
+  h.pop_back();
+}
+
+// sort.Sort(sort.Reverse(heap)). Go's sort runs an insertion sort on up to 12 elements, which
+// fixes the order of equal values; longer heaps are ordered by value alone.
+void SortHeapReversed(std::vector<HeapItem>& h, const HeapOrder& o) {
+  if (h.size() <= 12) {
+    for (size_t i = 1; i < h.size(); ++i) {
+      for (size_t j = i; j > 0 && o.Less(h, j - 1, j); --j) std::swap(h[j], h[j - 1]);
+    }
+    return;
+  }
+  std::stable_sort(h.begin(), h.end(), [&](const HeapItem& a, const HeapItem& b) {
+    if (std::isnan(a.v) || std::isnan(b.v)) return !std::isnan(a.v) && std::isnan(b.v);
+    return o.reverse ? a.v < b.v : a.v > b.v;
+  });
+}
+
+// Prometheus's quantile(): linear interpolation between the closest ranks, NaN sorting first.
+double Quantile(double q, std::vector<double>& values) {
+  if (values.empty()) return kNaN;
+  if (q < 0) return -std::numeric_limits<double>::infinity();
+  if (q > 1) return std::numeric_limits<double>::infinity();
+  if (std::isnan(q)) return kNaN;
+  std::sort(values.begin(), values.end(), [](double a, double b) {
+    return std::isnan(a) ? !std::isnan(b) : a < b;
+  });
+  double n = static_cast<double>(values.size());
+  double rank = q * (n - 1);
+  double lower = std::max(0.0, std::floor(rank));
+  double upper = std::min(n - 1, lower + 1);
+  double weight = rank - std::floor(rank);
+  return values[static_cast<size_t>(lower)] * (1 - weight) + values[static_cast<size_t>(upper)] * weight;
+}
+
+// strconv.FormatFloat(v, 'f', -1, 64): the shortest digits that read back as v, never an
+// exponent.
+std::string FormatFloatPlain(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  char buf[400];
+  auto res = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
+  return std::string(buf, res.ptr);
+}
+
+bool ConvertibleToInt64(double v) { return v <= 9223372036854774784.0 && v >= -9223372036854775808.0; }
+
+struct Group {
+  double value = 0;
+  double mean = 0;
+  int64_t count = 0;
+  std::vector<HeapItem> heap;
+  std::vector<double> values;  // quantile
+};
+
+}  // namespace
+
+Matrix Evaluator::EvalAggregate(AggregateExpr& a) {
+  const ItemType op = a.op;
+  std::vector<std::string> grouping = a.grouping;
+  std::sort(grouping.begin(), grouping.end());
+  const StringLiteral* label_param =
+      a.param ? UnwrapParens(*a.param).As<StringLiteral>() : nullptr;
+  int64_t before = q_.current_samples;
+  std::vector<StepArg> args = EvalArgs({label_param ? nullptr : a.param.get(), a.expr.get()});
+  const Matrix& input = args[1].matrix;
+
+  // count_values groups by the label it adds, so `by` gains that label.
+  std::vector<std::string> value_grouping = grouping;
+  if (op == ItemType::kCountValues && !a.without) {
+    value_grouping.push_back(label_param->val);
+    std::sort(value_grouping.begin(), value_grouping.end());
+  }
+  std::unordered_map<std::string, uint32_t> group_ids;
+  std::vector<Labels> group_labels;
+  auto group_of = [&](const Labels& metric, const std::vector<std::string>& names) {
+    std::string key = a.without || !names.empty() ? LabelsKey(metric, names, !a.without) : "";
+    auto [it, added] = group_ids.emplace(std::move(key), static_cast<uint32_t>(group_ids.size()));
+    if (added) {
+      group_labels.push_back(a.without ? DeleteLabels(WithoutMetricName(metric), names)
+                                       : KeepLabels(metric, names));
+    }
+    return it->second;
+  };
+  std::vector<uint32_t> series_group(input.size());
+  if (op != ItemType::kCountValues) {
+    for (size_t i = 0; i < input.size(); ++i) series_group[i] = group_of(input[i].metric, grouping);
+  }
+
+  SeriesBuilder builder;
+  std::vector<int64_t> group_output;
+  std::vector<int64_t> series_output(input.size(), -1);  // topk, bottomk
+  std::vector<Group> groups;
+  std::vector<uint64_t> group_step;  // the step (+1) a group was last started in
+  std::vector<uint32_t> order;
+  Labels counted;
+  const HeapOrder heap_order{op == ItemType::kBottomk};
+
+  auto step_fn = [&](TimestampMs, size_t step, const std::vector<StepVector>& in,
+                     std::vector<StepOutput>& out) {
+    double param = a.param && !label_param ? (in[0].empty() ? kNaN : in[0][0].v) : 0;
+    int64_t k = 0;
+    if (op == ItemType::kTopk || op == ItemType::kBottomk) {
+      if (!ConvertibleToInt64(param)) ThrowExecution("Scalar value " + GoFloat(param) + " overflows int64");
+      k = static_cast<int64_t>(param);
+      if (k < 1) return;
+    }
+    if (op == ItemType::kCountValues && !IsValidLabelName(label_param->val)) {
+      ThrowExecution("invalid label name " + GoQuote(label_param->val));
+    }
+    order.clear();
+    for (const StepSample& s : in[1]) {
+      uint32_t gid;
+      if (op == ItemType::kCountValues) {
+        counted = input[s.series].metric;
+        SetLabel(counted, label_param->val, FormatFloatPlain(s.v));
+        gid = group_of(counted, a.without ? grouping : value_grouping);
+      } else {
+        gid = series_group[s.series];
+      }
+      if (gid >= groups.size()) {
+        groups.resize(gid + 1);
+        group_step.resize(gid + 1, 0);
+        group_output.resize(gid + 1, -1);
+      }
+      Group& g = groups[gid];
+      if (group_step[gid] != step + 1) {
+        group_step[gid] = step + 1;
+        order.push_back(gid);
+        g.value = s.v;
+        g.mean = s.v;
+        g.count = 1;
+        g.heap.assign(1, HeapItem{s.v, s.series});
+        g.values.assign(1, s.v);
+        if (op == ItemType::kStdvar || op == ItemType::kStddev) g.value = 0;
+        if (op == ItemType::kGroup) g.value = 1;
+        continue;
+      }
+      switch (op) {
+        case ItemType::kSum: g.value += s.v; break;
+        case ItemType::kAvg:
+          ++g.count;
+          if (std::isinf(g.mean)) {
+            // An infinite mean stays as it is unless an opposite infinity or NaN arrives;
+            // the incremental update below would turn Inf into NaN.
+            if (std::isinf(s.v) && (g.mean > 0) == (s.v > 0)) break;
+            if (!std::isinf(s.v) && !std::isnan(s.v)) break;
+          }
+          // Both terms divided by the count so that large values do not overflow.
+          g.mean += s.v / static_cast<double>(g.count) - g.mean / static_cast<double>(g.count);
+          break;
+        case ItemType::kGroup: break;
+        case ItemType::kMax:
+          if (g.value < s.v || std::isnan(g.value)) g.value = s.v;
+          break;
+        case ItemType::kMin:
+          if (g.value > s.v || std::isnan(g.value)) g.value = s.v;
+          break;
+        case ItemType::kCount:
+        case ItemType::kCountValues: ++g.count; break;
+        case ItemType::kStdvar:
+        case ItemType::kStddev: {
+          ++g.count;
+          double delta = s.v - g.mean;
+          g.mean += delta / static_cast<double>(g.count);
+          g.value += delta * (s.v - g.mean);
+          break;
+        }
+        case ItemType::kTopk:
+        case ItemType::kBottomk: {
+          double top = g.heap[0].v;
+          bool better = op == ItemType::kTopk ? top < s.v : top > s.v;
+          if (static_cast<int64_t>(g.heap.size()) < k || better || std::isnan(top)) {
+            if (static_cast<int64_t>(g.heap.size()) == k) {
+              if (k == 1) {
+                g.heap[0] = HeapItem{s.v, s.series};
+                break;
+              }
+              HeapPop(g.heap, heap_order);
+            }
+            HeapPush(g.heap, heap_order, HeapItem{s.v, s.series});
+          }
+          break;
+        }
+        case ItemType::kQuantile: g.values.push_back(s.v); break;
+        default: ThrowExecution("expected aggregation operator");
+      }
+    }
+    for (uint32_t gid : order) {
+      Group& g = groups[gid];
+      if (op == ItemType::kTopk || op == ItemType::kBottomk) {
+        if (g.heap.size() > 1) SortHeapReversed(g.heap, heap_order);
+        for (const HeapItem& item : g.heap) {
+          int64_t& o = series_output[item.series];
+          if (o < 0) o = builder.Intern(input[item.series].metric);
+          out.push_back({static_cast<uint32_t>(o), item.v});
+        }
+        continue;
+      }
+      double v = g.value;
+      switch (op) {
+        case ItemType::kAvg: v = g.mean; break;
+        case ItemType::kCount:
+        case ItemType::kCountValues: v = static_cast<double>(g.count); break;
+        case ItemType::kStdvar: v = g.value / static_cast<double>(g.count); break;
+        case ItemType::kStddev: v = std::sqrt(g.value / static_cast<double>(g.count)); break;
+        case ItemType::kQuantile: v = Quantile(param, g.values); break;
+        default: break;
+      }
+      int64_t& o = group_output[gid];
+      if (o < 0) o = builder.Intern(group_labels[gid]);
+      out.push_back({static_cast<uint32_t>(o), v});
+    }
+  };
+  return RunSteps(args, before, builder, step_fn);
+}
+
+}  // namespace crmscope::promql::eval
