@@ -450,3 +450,51 @@ TEST_CASE("host: the same families, types, help and label sets as node_exporter"
   CHECK(ours.at("node_memory_MemTotal_bytes") == theirs.values["node_memory_MemTotal_bytes{}"]);
   CHECK(ours.at("node_boot_time_seconds") == theirs.values["node_boot_time_seconds{}"]);
 }
+
+TEST_CASE("host: processes found by comm as they start, exec into the name, and exit") {
+  HostConfig config;
+  config.collectors = {};
+  config.processes = {{"sleeper", "", "sleep"}};
+  auto source = crmscope::agent::MakeHostSource(config);
+  auto has_pid = [&](pid_t pid) {
+    RecordingSink sink;
+    source->Collect(1000, sink);
+    return sink.values.count("process_threads{pid=\"" + std::to_string(pid) +
+                             "\", process=\"sleeper\"}") == 1;
+  };
+  auto spawn = [](std::vector<std::string> argv) {
+    std::vector<char*> args;
+    for (std::string& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    pid_t pid = -1;
+    REQUIRE(posix_spawnp(&pid, args[0], nullptr, nullptr, args.data(), environ) == 0);
+    return pid;
+  };
+  auto comm_of = [](pid_t pid) { return ReadFile("/proc/" + std::to_string(pid) + "/comm"); };
+
+  CHECK_FALSE(has_pid(getpid()));
+  pid_t sleeper = spawn({"sleep", "30"});
+  auto deadline = Clock::now() + std::chrono::seconds(5);
+  while (comm_of(sleeper) != "sleep\n" && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  CHECK(has_pid(sleeper));
+
+  // Seen first as a shell, then renamed by exec: found on the next collection all the same.
+  pid_t renamed = spawn({"bash", "-c", "read -t 0.3 || true; exec sleep 30"});
+  while (comm_of(renamed) != "bash\n" && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  CHECK_FALSE(has_pid(renamed));
+  while (comm_of(renamed) != "sleep\n" && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  CHECK(has_pid(renamed));
+
+  kill(sleeper, SIGKILL);
+  kill(renamed, SIGKILL);
+  waitpid(sleeper, nullptr, 0);
+  waitpid(renamed, nullptr, 0);
+  CHECK_FALSE(has_pid(sleeper));
+  CHECK_FALSE(has_pid(renamed));
+}

@@ -39,7 +39,8 @@
 //   labels: {role: proxy}
 //   proc_path: /proc        # node_exporter's --path.procfs
 // comm is the kernel's 15-character process name (/proc/PID/comm); longer names match on their
-// first 15 characters, as the kernel truncates them.
+// first 15 characters, as the kernel truncates them. A new process is found on the collection
+// after it starts; an old one that takes the name by exec, within 30 collections.
 #pragma once
 
 #include <yaml-cpp/yaml.h>

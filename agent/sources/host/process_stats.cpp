@@ -37,6 +37,9 @@ constexpr std::string_view kCountHelp =
 // The kernel keeps 15 characters of a command name (TASK_COMM_LEN 16 with the NUL).
 constexpr size_t kCommLength = 15;
 
+// How often a comm scan reads again the processes that did not match (an exec may rename one).
+constexpr uint64_t kRecheckEvery = 30;
+
 struct DirClose {
   void operator()(DIR* dir) const { closedir(dir); }
 };
@@ -107,24 +110,43 @@ void ProcessStats::FindByPidFile(size_t match) {
 }
 
 // One pass over /proc for every comm-matched name: each process's stat carries its comm, and the
-// same read gives the numbers if it matches.
+// same read gives the numbers if it matches. Reading every process's stat each second cost 2.9 ms
+// of CPU per collection on a host with 156 processes; skipping known non-matches leaves a
+// directory listing and the matched processes' reads.
 void ProcessStats::FindByComm() {
   std::unique_ptr<DIR, DirClose> dir(opendir(proc_.c_str()));
   if (!dir) return;
+  ++scans_;
+  bool recheck_all = scans_ % kRecheckEvery == 0;
   while (const dirent* entry = readdir(dir.get())) {
     int pid = 0;
     if (entry->d_name[0] < '1' || entry->d_name[0] > '9' || !ParsePid(entry->d_name, &pid)) {
       continue;
     }
+    auto known = unmatched_.find(pid);
+    if (known != unmatched_.end() && !known->second.young && !recheck_all) {
+      known->second.seen = scans_;
+      continue;
+    }
     std::string_view comm;
     Stat stat;
     if (!ReadStat(pid, &comm, &stat)) continue;
+    bool matched = false;
     for (size_t i = 0; i < matches_.size(); ++i) {
       if (!matches_[i].pidfile.empty() || comm != matches_[i].comm) continue;
       found_.push_back({i, pid, stat});
       ++counts_[i];
+      matched = true;
+    }
+    if (matched) {
+      if (known != unmatched_.end()) unmatched_.erase(known);
+    } else if (known == unmatched_.end()) {
+      unmatched_.emplace(pid, Unmatched{scans_, true});
+    } else {
+      known->second = Unmatched{scans_, false};
     }
   }
+  std::erase_if(unmatched_, [&](const auto& entry) { return entry.second.seen != scans_; });
 }
 
 // proc(5): fields count from 1; the command name (2) is in parentheses and may hold spaces and

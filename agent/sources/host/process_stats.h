@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "agent/sources/host/host_source.h"
@@ -42,6 +43,15 @@ class ProcessStats {
   bool any_comm_ = false;
   double boot_time_seconds_ = 0;
   double ticks_per_second_, page_bytes_;
+  // Processes whose comm matched no name, so a scan need not read them again: re-read once on
+  // the collection after their first sighting (a fork seen before its exec), then only every
+  // 30 collections (a later exec), and forgotten when they exit.
+  struct Unmatched {
+    uint64_t seen = 0;
+    bool young = true;
+  };
+  std::unordered_map<int, Unmatched> unmatched_;
+  uint64_t scans_ = 0;
   std::vector<Found> found_;    // this collection's processes; capacity reused
   std::vector<double> counts_;  // per match
   std::vector<Labels> count_series_;
