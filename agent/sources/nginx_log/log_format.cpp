@@ -91,6 +91,18 @@ bool Tokenize(std::string_view text, std::vector<std::string>* tokens) {
   return true;
 }
 
+bool ParseEscape(std::string_view mode, LogEscape* escape) {
+  constexpr std::pair<std::string_view, LogEscape> kModes[] = {
+      {"default", LogEscape::kDefault}, {"json", LogEscape::kJson}, {"none", LogEscape::kNone}};
+  for (const auto& [name, value] : kModes) {
+    if (name == mode) {
+      *escape = value;
+      return true;
+    }
+  }
+  return false;
+}
+
 // The format text from a directive or a bare (possibly quoted) format string.
 bool ExtractFormat(std::string_view text, std::string* format, LogEscape* escape,
                    std::string* error) {
@@ -115,13 +127,7 @@ bool ExtractFormat(std::string_view text, std::string* format, LogEscape* escape
     first = 2;
     if (tokens[first].starts_with("escape=")) {
       std::string_view mode = std::string_view(tokens[first]).substr(7);
-      if (mode == "default")
-        *escape = LogEscape::kDefault;
-      else if (mode == "json")
-        *escape = LogEscape::kJson;
-      else if (mode == "none")
-        *escape = LogEscape::kNone;
-      else {
+      if (!ParseEscape(mode, escape)) {
         *error = "unknown log_format escape=" + std::string(mode);
         return false;
       }

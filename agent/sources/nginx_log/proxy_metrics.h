@@ -120,6 +120,7 @@ class ProxyMetrics {
   void AddAttempts(const LogFields& fields);
 
   void EmitRouteFamilies(SampleSink& sink);
+  void EmitStageFamily(SampleSink& sink);
   void EmitUpstreamFamilies(SampleSink& sink);
 
   LogFormat format_;

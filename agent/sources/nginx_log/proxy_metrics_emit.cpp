@@ -143,14 +143,18 @@ void ProxyMetrics::EmitRouteFamilies(SampleSink& sink) {
                s.bytes);
     }
   }
-  if (!format_.Has(LogVariable::kUpstreamHttpServerTiming)) return;
+  if (format_.Has(LogVariable::kUpstreamHttpServerTiming)) EmitStageFamily(sink);
+}
+
+void ProxyMetrics::EmitStageFamily(SampleSink& sink) {
+  LabelScratch scratch(&labels_by_size_);
   sink.Describe(kStageDuration, MetricKind::kSummary,
                 "Time the upstream reported per stage in its Server-Timing header (dur).",
                 "seconds");
   std::string sum_name = std::string(kStageDuration) + "_sum";
   std::string count_name = std::string(kStageDuration) + "_count";
   for (const RouteSeries& s : route_series_) {
-    SeriesLabels l = labels_of(s);
+    SeriesLabels l{kMethodLabels[s.method], routes_[s.route], {}, upstreams_[s.upstream]};
     for (const StageTotal& stage : s.stages) {
       std::string_view stage_name = stages_[stage.stage];
       sink.Add(scratch.Build({{kMetricNameLabel, sum_name},
