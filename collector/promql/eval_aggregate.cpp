@@ -95,14 +95,28 @@ double Quantile(double q, std::vector<double>& values) {
   return values[static_cast<size_t>(lower)] * (1 - weight) + values[static_cast<size_t>(upper)] * weight;
 }
 
-// strconv.FormatFloat(v, 'f', -1, 64): the shortest digits that read back as v, never an
-// exponent.
+// strconv.FormatFloat(v, 'f', -1, 64): the shortest digits that read back as v, written out
+// without an exponent and padded with zeros (1e21 is "1" and 21 zeros; std::to_chars in fixed
+// notation would print the binary value's exact decimal digits instead).
 std::string FormatFloatPlain(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  char buf[400];
-  auto res = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
-  return std::string(buf, res.ptr);
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
+  std::string_view text(buf, static_cast<size_t>(res.ptr - buf));
+  size_t e = text.find('e');
+  int exponent = std::stoi(std::string(text.substr(e + 1)));
+  std::string out = text.front() == '-' ? "-" : "";
+  std::string digits;
+  for (char c : text.substr(0, e)) {
+    if (c >= '0' && c <= '9') digits += c;
+  }
+  if (exponent < 0) {
+    return out + "0." + std::string(static_cast<size_t>(-exponent - 1), '0') + digits;
+  }
+  size_t int_len = static_cast<size_t>(exponent) + 1;
+  if (digits.size() <= int_len) return out + digits + std::string(int_len - digits.size(), '0');
+  return out + digits.substr(0, int_len) + "." + digits.substr(int_len);
 }
 
 bool ConvertibleToInt64(double v) { return v <= 9223372036854774784.0 && v >= -9223372036854775808.0; }
