@@ -462,12 +462,18 @@ TEST_CASE("host: processes found by comm as they start, exec into the name, and 
     return sink.values.count("process_threads{pid=\"" + std::to_string(pid) +
                              "\", process=\"sleeper\"}") == 1;
   };
-  auto spawn = [](std::vector<std::string> argv) {
+  // stdin_fd >= 0 becomes the child's standard input.
+  auto spawn = [](std::vector<std::string> argv, int stdin_fd = -1) {
     std::vector<char*> args;
     for (std::string& a : argv) args.push_back(a.data());
     args.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    if (stdin_fd >= 0) posix_spawn_file_actions_adddup2(&actions, stdin_fd, 0);
     pid_t pid = -1;
-    REQUIRE(posix_spawnp(&pid, args[0], nullptr, nullptr, args.data(), environ) == 0);
+    int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    REQUIRE(rc == 0);
     return pid;
   };
   auto comm_of = [](pid_t pid) { return ReadFile("/proc/" + std::to_string(pid) + "/comm"); };
@@ -480,12 +486,18 @@ TEST_CASE("host: processes found by comm as they start, exec into the name, and 
   }
   CHECK(has_pid(sleeper));
 
-  // Seen first as a shell, then renamed by exec: found on the next collection all the same.
-  pid_t renamed = spawn({"bash", "-c", "read -t 0.3 || true; exec sleep 30"});
+  // Seen first as a shell, then renamed by exec when the test says so: found on the next
+  // collection all the same.
+  int go[2];
+  REQUIRE(pipe(go) == 0);
+  pid_t renamed = spawn({"bash", "-c", "read line; exec sleep 30"}, go[0]);
+  close(go[0]);
   while (comm_of(renamed) != "bash\n" && Clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   CHECK_FALSE(has_pid(renamed));
+  REQUIRE(write(go[1], "go\n", 3) == 3);
+  close(go[1]);
   while (comm_of(renamed) != "sleep\n" && Clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }

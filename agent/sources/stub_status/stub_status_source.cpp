@@ -6,6 +6,7 @@
 #include <charconv>
 #include <set>
 
+#include "common/log.h"
 #include "common/time.h"
 
 namespace crmscope::agent {
@@ -170,9 +171,23 @@ class StubStatusSource final : public Source {
 
   void Collect(TimestampMs, SampleSink& sink) override {
     StubStatus status;
-    bool ok = Fetch() && ParseStubStatusPage(body_, &status);
+    std::string error;
+    bool ok = Fetch(&error);
+    if (ok && !ParseStubStatusPage(body_, &status)) {
+      ok = false;
+      error = "not a stub_status page";
+    }
     sink.Describe(kUpName, MetricKind::kGauge, kUpHelp, "");
     sink.Add(up_, ok ? 1 : 0);
+    // Logged when it changes, not every collection: a down nginx would fill the log each second.
+    if (ok != was_up_) {
+      if (ok) {
+        log::Info("nginx stub_status is back", {{"source", name_}});
+      } else {
+        log::Warn("nginx stub_status unavailable", {{"source", name_}, {"err", error}});
+      }
+      was_up_ = ok;
+    }
     if (!ok) return;
     for (size_t i = 0; i < kFamilies.size(); ++i) {
       sink.Describe(kFamilies[i].name, kFamilies[i].kind, kFamilies[i].help, "");
@@ -182,8 +197,11 @@ class StubStatusSource final : public Source {
 
  private:
   // One handle for the source's life, so its connection to nginx is kept alive between fetches.
-  bool Fetch() {
-    if (!curl_) return false;
+  bool Fetch(std::string* error) {
+    if (!curl_) {
+      *error = "curl_easy_init failed";
+      return false;
+    }
     body_.clear();
     CURL* curl = curl_.get();
     curl_easy_setopt(curl, CURLOPT_URL, url_.c_str());
@@ -192,9 +210,14 @@ class StubStatusSource final : public Source {
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_ms_));
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "crmscope-agent");
-    if (curl_easy_perform(curl) != CURLE_OK) return false;
+    CURLcode code = curl_easy_perform(curl);
+    if (code != CURLE_OK) {
+      *error = curl_easy_strerror(code);
+      return false;
+    }
     long status = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status != 200) *error = "HTTP status " + std::to_string(status);
     return status == 200;
   }
 
@@ -205,6 +228,7 @@ class StubStatusSource final : public Source {
   std::string body_;
   Labels up_;
   std::array<Labels, kFamilies.size()> series_;
+  bool was_up_ = true;
 };
 
 }  // namespace
