@@ -7,7 +7,10 @@
 # mtail runs bench/agent/logparse/crmscope_proxy.mtail, which derives the same request and
 # attempt counters and the request-duration histogram the agent does; both outputs are compared
 # (compare_expositions.py) and the result printed as a "check:" line. Each tool parses the whole
-# file from a warm page cache; runs alternate the two tools; lines/s are medians over --runs.
+# file from a warm page cache; runs alternate the two tools; lines/s are medians over --runs of
+# wall time. CPU seconds and the load average are printed too: on a busy machine wall time also
+# counts the wait for a core, and mtail's several threads get more of the scheduler's share than
+# the agent's one.
 #
 # usage: bench/agent/logparse.sh [--lines N] [--runs N] [--build-dir DIR] [--cache-dir DIR]
 # The last line printed is logparse_ratio_vs_mtail=<agent lines/s / mtail lines/s>.
@@ -58,14 +61,14 @@ fi
 log "$lines lines, $(du -m "$access_log" | cut -f1) MiB; warming the page cache"
 cat "$access_log" >/dev/null
 
-# timed OUT COMMAND...: runs COMMAND with stdout to OUT; prints its wall time in seconds.
+# timed OUT COMMAND...: runs COMMAND with stdout to OUT; prints its wall and CPU (user + sys)
+# seconds. The ratio is on wall time; CPU time is printed beside it because on a loaded machine
+# wall time also measures the wait for a core.
 timed() {
-  local out=$1 start end
+  local out=$1 TIMEFORMAT='%R %U %S'
   shift
-  start=$(date +%s.%N)
-  "$@" >"$out" 2>"$out.stderr" || die "$1 failed: $(tail -n 3 "$out.stderr")"
-  end=$(date +%s.%N)
-  awk -v a="$start" -v b="$end" 'BEGIN {printf "%.3f\n", b - a}'
+  { time "$@" >"$out" 2>"$out.stderr"; } 2>"$out.time" || die "$1 failed: $(tail -n 3 "$out.stderr")"
+  awk '{printf "%.3f %.3f\n", $1, $2 + $3}' "$out.time"
 }
 
 run_agent() {
@@ -76,16 +79,23 @@ run_mtail() {
     --progs "$bench_dir" --logs "$access_log" --logtostderr
 }
 
-agent_times=() mtail_times=()
+agent_times=() mtail_times=() agent_cpu=() mtail_cpu=()
+# measure TOOL: one run of the tool, its times appended to TOOL_times and TOOL_cpu.
+measure() {
+  local result wall cpu
+  result=$("run_$1") || exit 1
+  read -r wall cpu <<<"$result"
+  eval "$1_times+=($wall) $1_cpu+=($cpu)"
+}
 for ((run = 1; run <= runs; run++)); do
   if ((run % 2)); then
-    agent_times+=("$(run_agent)")
-    mtail_times+=("$(run_mtail)")
+    measure agent
+    measure mtail
   else
-    mtail_times+=("$(run_mtail)")
-    agent_times+=("$(run_agent)")
+    measure mtail
+    measure agent
   fi
-  log "run $run: agent ${agent_times[-1]} s, mtail ${mtail_times[-1]} s"
+  log "run $run: agent ${agent_times[-1]} s (CPU ${agent_cpu[-1]} s), mtail ${mtail_times[-1]} s (CPU ${mtail_cpu[-1]} s)"
 done
 grep -q "$lines lines parsed, 0 rejected" "$work/agent.prom.stderr" ||
   die "the agent rejected lines: $(tail -n 3 "$work/agent.prom.stderr")"
@@ -94,8 +104,11 @@ agent_seconds=$(printf '%s\n' "${agent_times[@]}" | median)
 mtail_seconds=$(printf '%s\n' "${mtail_times[@]}" | median)
 agent_rate=$(awk -v n="$lines" -v s="$agent_seconds" 'BEGIN {printf "%.0f", n / s}')
 mtail_rate=$(awk -v n="$lines" -v s="$mtail_seconds" 'BEGIN {printf "%.0f", n / s}')
-echo "agent_lines_per_second=$agent_rate (median of $runs: ${agent_seconds} s)"
-echo "mtail_lines_per_second=$mtail_rate (median of $runs: ${mtail_seconds} s, $("$mtail_bin" --version 2>&1 | head -n 1 | awk '{print $3}'))"
+agent_cpu_seconds=$(printf '%s\n' "${agent_cpu[@]}" | median)
+mtail_cpu_seconds=$(printf '%s\n' "${mtail_cpu[@]}" | median)
+echo "agent_lines_per_second=$agent_rate (median of $runs: ${agent_seconds} s wall, ${agent_cpu_seconds} s CPU)"
+echo "mtail_lines_per_second=$mtail_rate (median of $runs: ${mtail_seconds} s wall, ${mtail_cpu_seconds} s CPU; mtail $("$mtail_bin" --version 2>&1 | head -n 1 | awk '{print $3}'))"
+echo "load_average=$(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 python3 "$bench_dir/compare_expositions.py" "$work/agent.prom" "$work/mtail.prom" "$lines" || check_failed=1
 echo "logparse_ratio_vs_mtail=$(awk -v a="$agent_rate" -v b="$mtail_rate" 'BEGIN {printf "%.2f", a / b}')"
 exit "${check_failed:-0}"
