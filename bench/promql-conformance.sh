@@ -103,10 +103,15 @@ start_prometheus() {
     --storage.tsdb.retention.time=100y "$@"
 }
 
+# load NAME URL: sends the samples over remote write; a 2xx must also mean nothing was dropped.
 load() {
   "$loader_bin" --url "$2/api/v1/write" --file "$work/samples.om" >"$work/load-$1.out" 2>&1 ||
     die "loading into $1 failed: $(cat "$work/load-$1.out")"
   log "$1: $(cat "$work/load-$1.out")"
+  local rejected
+  rejected=$(curl -fsS --max-time 10 "$2/metrics" |
+    awk '$1 ~ /^crmscope_(ingest|storage)_samples_rejected_total/ {n += $2} END {print n + 0}')
+  [ "$rejected" = 0 ] || die "$1 rejected $rejected samples"
 }
 
 newest_ms=$(python3 "$harness/demo_data.py" --out "$work/samples.om" "${stale_markers[@]}" |

@@ -86,8 +86,10 @@ def quick_sample(cases):
 class Answer:
     """A query's outcome: a matrix {labels tuple: [(ms, value)]}, or an error."""
 
-    def __init__(self, matrix=None, error=None, status=200):
+    def __init__(self, matrix=None, error=None, status=200, null_result=False):
         self.matrix, self.error, self.status = matrix, error, status
+        # "result": null where Prometheus sends []: go-cmp tells a nil Matrix from an empty one.
+        self.null_result = null_result
 
 
 def query_range(base_url, query, start_ms, end_ms, step_s):
@@ -119,7 +121,8 @@ def fetch(request):
 
 def parse_answer(body, status):
     try:
-        doc = json.loads(body)
+        # Timestamps as text, to read them as client_golang does: milliseconds, digits truncated.
+        doc = json.loads(body, parse_float=str, parse_int=str)
     except ValueError:
         return Answer(error=f"not JSON: {body[:200]!r}", status=status)
     if doc.get("status") != "success":
@@ -130,11 +133,17 @@ def parse_answer(body, status):
     matrix = {}
     for series in data.get("result") or []:
         labels = tuple(sorted((series.get("metric") or {}).items()))
-        points = [(round(float(t) * 1000), float(v)) for t, v in series.get("values") or []]
+        points = [(timestamp_ms(t), float(v)) for t, v in series.get("values") or []]
         if labels in matrix:
             return Answer(error=f"label set {format_labels(labels)} twice", status=status)
         matrix[labels] = points
-    return Answer(matrix=matrix, status=status)
+    return Answer(matrix=matrix, status=status, null_result=data.get("result") is None)
+
+
+def timestamp_ms(text):
+    seconds, _, fraction = text.partition(".")
+    ms = int(seconds) * 1000 + int((fraction + "000")[:3]) * (-1 if seconds.startswith("-") else 1)
+    return ms
 
 
 def format_labels(labels):
@@ -196,6 +205,8 @@ def compare(case, ref, test):
     if case.should_fail or case.skip_comparison:
         return "passed", []
     lines = diff_matrices(ref.matrix, test.matrix)
+    if test.null_result and not ref.null_result:
+        lines.append('  tested sent "result": null where the reference sent []')
     return ("failed" if lines else "passed"), lines
 
 
