@@ -12,6 +12,7 @@
 
 #include "common/time.h"
 #include "crm_demo/launcher/access_log.h"
+#include "crm_demo/launcher/agent_configs.h"
 #include "crm_demo/launcher/http_client.h"
 #include "crm_demo/launcher/log_file.h"
 #include "crm_demo/launcher/loopback.h"
@@ -62,8 +63,9 @@ bool FindBinaries(const std::string& build_dir, Binaries* binaries, std::string*
   binaries->crm_node = build_dir + "/crm_demo/node/crm-node";
   binaries->crm_loadgen = build_dir + "/crm_demo/loadgen/crm-loadgen";
   binaries->collector = build_dir + "/collector/crmscope-collector";
+  binaries->agent = build_dir + "/agent/core/crmscope-agent";
   for (const std::string* path :
-       {&binaries->crm_node, &binaries->crm_loadgen, &binaries->collector}) {
+       {&binaries->crm_node, &binaries->crm_loadgen, &binaries->collector, &binaries->agent}) {
     if (!Executable(*path)) {
       *error = *path + " is missing: build it first (cmake --build " + build_dir + " --target " +
                fs::path(*path).filename().string() + ")";
@@ -259,8 +261,47 @@ bool DemoStack::Start(std::string* error) {
   for (int i = 1; i <= options_.nodes; ++i) {
     if (!StartNode(i, error)) return false;
   }
-  // Agents (crmscope-agent, one per node and one beside nginx) join here once they exist.
-  return StartNginx(error);
+  return StartNginx(error) && StartAgents(error);
+}
+
+bool DemoStack::StartAgent(const std::string& name, const std::string& config,
+                           std::string* error) {
+  std::string config_file = dir_.agents_dir + "/" + name + ".yml";
+  std::error_code ec;
+  fs::remove(dir_.LogOf(name), ec);
+  if (!WriteFileAtomically(config_file, config, error)) return false;
+  ChildProcess* child =
+      Spawn(name,
+            {binaries_.agent, "--config.file=" + config_file, "--web.listen-address=127.0.0.1:0",
+             "--storage.path=" + dir_.agents_dir + "/" + name},
+            error);
+  if (child == nullptr) return false;
+  agents_.push_back(child);
+  return WaitUntil(
+      *child, "logging its address", 30, [&] { return LoggedPort(child->log_path()) != 0; },
+      error);
+}
+
+// One agent beside nginx and one per node, as a deployment runs them on each host.
+bool DemoStack::StartAgents(std::string* error) {
+  std::string write_url = collector_url_ + "/api/v1/write";
+  ProxyAgentSite proxy;
+  proxy.collector_write_url = write_url;
+  proxy.access_log = dir_.access_log;
+  proxy.stub_status_url = proxy_url_ + std::string(kStubStatusPath);
+  if (!StartAgent("agent-proxy", RenderProxyAgentConfig(proxy), error)) return false;
+  for (const RunningNode& node : nodes_) {
+    NodeAgentSite site;
+    site.collector_write_url = write_url;
+    site.node_name = node.name;
+    site.node_port = node.port;
+    site.pid_file = dir_.agents_dir + "/" + node.name + ".pid";
+    if (!WriteFileAtomically(site.pid_file, std::to_string(node.process->pid()) + "\n", error) ||
+        !StartAgent("agent-" + node.name, RenderNodeAgentConfig(site), error)) {
+      return false;
+    }
+  }
+  return true;
 }
 
 bool DemoStack::StartLoad(std::string* error) {
@@ -296,9 +337,13 @@ std::vector<std::string> DemoStack::Stop() {
   std::vector<std::string> killed;
   // SIGINT: crm-loadgen prints its summary for a Ctrl-C.
   if (loadgen_ != nullptr) killed = StopChildren({loadgen_}, SIGINT, kLoadStopGrace);
+  // The agents before the collector, so they deliver what they queued instead of retrying
+  // against a collector that is going away.
+  for (std::string& name : StopChildren(agents_, SIGTERM, kStopGrace)) killed.push_back(name);
   std::vector<ChildProcess*> rest;
   for (auto it = children_.rbegin(); it != children_.rend(); ++it) {
-    if (it->get() != loadgen_) rest.push_back(it->get());
+    bool agent = std::find(agents_.begin(), agents_.end(), it->get()) != agents_.end();
+    if (it->get() != loadgen_ && !agent) rest.push_back(it->get());
   }
   for (std::string& name : StopChildren(rest, SIGTERM, kStopGrace)) killed.push_back(name);
   return killed;

@@ -21,7 +21,7 @@
 namespace crmscope::launcher {
 
 struct Binaries {
-  std::string crm_node, crm_loadgen, collector;
+  std::string crm_node, crm_loadgen, collector, agent;
   std::string nginx = "nginx", redis = "redis-server";
 };
 
@@ -75,6 +75,8 @@ class DemoStack {
   bool StartRedis(std::string* error);
   bool StartNode(int index, std::string* error);
   bool StartNginx(std::string* error);
+  bool StartAgent(const std::string& name, const std::string& config, std::string* error);
+  bool StartAgents(std::string* error);
 
   DemoOptions options_;
   RunDirectory dir_;
@@ -84,6 +86,7 @@ class DemoStack {
   std::vector<ChildProcess*> reported_exits_;
   std::vector<RunningNode> nodes_;
   ChildProcess* loadgen_ = nullptr;
+  std::vector<ChildProcess*> agents_;
   std::string admin_token_;
   std::string collector_url_, proxy_url_;
   int redis_port_ = 0;

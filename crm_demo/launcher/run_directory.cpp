@@ -41,6 +41,7 @@ RunDirectory RunDirectory::At(const std::string& root) {
   d.access_log_format = d.nginx_prefix + "/access_log_format.json";
   d.collector_data = root + "/data";
   d.redis_dir = root + "/redis";
+  d.agents_dir = root + "/agents";
   d.admin_token = root + "/admin_token";
   d.stack_file = root + "/stack.json";
   return d;
@@ -49,7 +50,7 @@ RunDirectory RunDirectory::At(const std::string& root) {
 bool RunDirectory::Create(std::string* error) const {
   std::error_code ec;
   for (const std::string& dir :
-       {logs, db_dir, nginx_prefix + "/logs", nginx_prefix + "/temp", collector_data, redis_dir}) {
+       {logs, db_dir, nginx_prefix + "/logs", nginx_prefix + "/temp", collector_data, redis_dir, agents_dir}) {
     fs::create_directories(dir, ec);
     if (ec) {
       *error = "cannot create " + dir + ": " + ec.message();

@@ -8,6 +8,7 @@
 //   RUN/nginx/                   nginx's prefix: nginx.conf, nginx.pid, temp/, logs/access.log,
 //                                logs/error.log, access_log_format.json
 //   RUN/data/                    the collector's storage
+//   RUN/agents/<agent>.yml, <agent>/   each crmscope-agent's configuration and queue; node<N>.pid
 //   RUN/redis/                   redis-server's working directory (--cache redis)
 #pragma once
 
@@ -21,7 +22,7 @@ namespace crmscope::launcher {
 struct RunDirectory {
   std::string root;  // absolute
   std::string logs, db_dir, db_file, seed_record, nginx_prefix, nginx_conf, access_log, error_log,
-      access_log_format, collector_data, redis_dir, admin_token, stack_file;
+      access_log_format, collector_data, redis_dir, admin_token, stack_file, agents_dir;
 
   static RunDirectory At(const std::string& root);
   bool Create(std::string* error) const;
