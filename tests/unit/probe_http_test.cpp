@@ -244,6 +244,15 @@ TEST_CASE("probe: timeout and connection refused") {
   CHECK(timed_out.phase("connect") > 0);
   CHECK(timed_out.phase("transfer") == 0);
 
+  // Without a timeout, the interval caps the default 5 s, as Prometheus caps scrape_timeout.
+  ProbeConfig by_interval = Probe(server.url("/slow"));
+  by_interval.timeout_ms = 0;
+  by_interval.interval_ms = 300;
+  RecordingSink capped = RunProbe(by_interval);
+  CHECK(capped.at("probe_success") == 0);
+  CHECK(capped.at("probe_duration_seconds") >= 0.3);
+  CHECK(capped.at("probe_duration_seconds") < 1.0);
+
   RecordingSink refused = RunProbe(Probe("http://127.0.0.1:" + std::to_string(FreePort()) + "/"));
   CHECK(refused.at("probe_success") == 0);
   CHECK(refused.at("probe_http_status_code") == 0);

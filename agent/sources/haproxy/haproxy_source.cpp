@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <set>
@@ -424,6 +425,13 @@ bool InstanceOfUrl(const std::string& url, std::string* instance, std::string* e
   return true;
 }
 
+// Unset, the timeout is 5 s capped by the interval, as Prometheus caps scrape_timeout by
+// scrape_interval: a collection never outlasts its period.
+int64_t EffectiveTimeoutMs(int64_t timeout_ms, int64_t interval_ms) {
+  if (timeout_ms > 0) return timeout_ms;
+  return interval_ms > 0 ? std::min<int64_t>(5000, interval_ms) : 5000;
+}
+
 // The stats page writes CSV only when asked with ";csv" (haproxy_exporter's URLs carry it).
 std::string CsvUrl(const std::string& url) {
   return url.find(";csv") == std::string::npos ? url + ";csv" : url;
@@ -482,9 +490,10 @@ std::unique_ptr<Source> MakeHaproxySource(const HaproxyConfig& config,
 }
 
 std::unique_ptr<Source> MakeHaproxySource(const HaproxyConfig& config) {
-  std::unique_ptr<StatsFetcher> fetcher =
-      config.socket.empty() ? MakeHttpStatsFetcher(CsvUrl(config.url), config.timeout_ms)
-                            : MakeSocketStatsFetcher(config.socket, config.timeout_ms);
+  int64_t timeout_ms = EffectiveTimeoutMs(config.timeout_ms, config.interval_ms);
+  std::unique_ptr<StatsFetcher> fetcher = config.socket.empty()
+                                              ? MakeHttpStatsFetcher(CsvUrl(config.url), timeout_ms)
+                                              : MakeSocketStatsFetcher(config.socket, timeout_ms);
   return MakeHaproxySource(config, std::move(fetcher));
 }
 

@@ -26,7 +26,7 @@
 // Config (one item of `sources: haproxy:`), exactly one of url and socket:
 //   url: 'http://127.0.0.1:8404/stats;csv'    # ";csv" is appended when missing
 //   socket: /run/haproxy/admin.sock           # runs "show stat"
-//   timeout: 5s
+//   timeout: 5s                               # default 5s, or the interval when shorter
 //   interval: 1s                              # default: the global interval
 //   job: haproxy
 //   labels: {site: a}
@@ -48,8 +48,8 @@ struct HaproxyConfig {
   std::string url;     // the stats page's CSV, or
   std::string socket;  // the stats socket
   std::string job = "haproxy";
-  Labels labels;  // constant labels added to every series (sorted)
-  int64_t timeout_ms = 5000;
+  Labels labels;            // constant labels added to every series (sorted)
+  int64_t timeout_ms = 0;   // 0: 5 s, or the interval when shorter
   int64_t interval_ms = 0;  // 0 = global interval
 };
 

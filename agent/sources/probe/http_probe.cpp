@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 #include <re2/re2.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 
@@ -58,6 +59,13 @@ constexpr std::string_view kPhaseHelp =
 enum Phase { kResolve, kConnect, kTls, kProcessing, kTransfer, kPhaseCount };
 constexpr std::array<std::string_view, kPhaseCount> kPhases = {"resolve", "connect", "tls",
                                                                "processing", "transfer"};
+
+// Unset, the timeout is 5 s capped by the interval, as Prometheus caps scrape_timeout by
+// scrape_interval: a collection never outlasts its period.
+int64_t EffectiveTimeoutMs(int64_t timeout_ms, int64_t interval_ms) {
+  if (timeout_ms > 0) return timeout_ms;
+  return interval_ms > 0 ? std::min<int64_t>(5000, interval_ms) : 5000;
+}
 
 struct CurlEasyFree {
   void operator()(CURL* curl) const { curl_easy_cleanup(curl); }
@@ -148,7 +156,9 @@ class HttpProbeSource final : public Source {
     CURL* curl = curl_.get();
     curl_easy_setopt(curl, CURLOPT_URL, config_.url.c_str());
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(config_.timeout_ms));
+    curl_easy_setopt(
+        curl, CURLOPT_TIMEOUT_MS,
+        static_cast<long>(EffectiveTimeoutMs(config_.timeout_ms, config_.interval_ms)));
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "crmscope-agent");
     // Each probe measures what a new client meets: DNS lookup and connection included.
     curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);

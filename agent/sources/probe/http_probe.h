@@ -28,7 +28,7 @@
 //   fail_if_body_not_matches_regexp: ['"status":"ok"']
 //   no_follow_redirects: false       # blackbox_exporter follows up to 10
 //   body_size_limit: 1MB             # a larger body fails the probe; default no limit
-//   timeout: 5s
+//   timeout: 5s                      # default 5s, or the interval when shorter
 //   interval: 1s                     # default: the global interval
 //   labels: {node: node1}
 #pragma once
@@ -58,8 +58,8 @@ struct ProbeConfig {
   bool no_follow_redirects = false;
   int64_t body_size_limit = 0;  // bytes; 0: no limit
   Labels labels;                // constant labels added to every series (sorted)
-  int64_t timeout_ms = 5000;
-  int64_t interval_ms = 0;  // 0 = global interval
+  int64_t timeout_ms = 0;       // 0: 5 s, or the interval when shorter
+  int64_t interval_ms = 0;      // 0 = global interval
 };
 
 // Errors are "LINE:COL: message" (regexps are compiled here). Unknown keys are errors.

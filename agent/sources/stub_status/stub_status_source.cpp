@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <set>
@@ -107,6 +108,13 @@ bool NumberAfter(std::string_view page, std::string_view label, size_t* pos, dou
   return true;
 }
 
+// Unset, the timeout is 5 s capped by the interval, as Prometheus caps scrape_timeout by
+// scrape_interval: a collection never outlasts its period.
+int64_t EffectiveTimeoutMs(int64_t timeout_ms, int64_t interval_ms) {
+  if (timeout_ms > 0) return timeout_ms;
+  return interval_ms > 0 ? std::min<int64_t>(5000, interval_ms) : 5000;
+}
+
 // nginx-prometheus-exporter's families, in its order.
 struct Family {
   std::string_view name;
@@ -148,7 +156,7 @@ class StubStatusSource final : public Source {
   explicit StubStatusSource(const StubStatusConfig& config)
       : name_("stub_status:" + config.url),
         url_(config.url),
-        timeout_ms_(config.timeout_ms),
+        timeout_ms_(EffectiveTimeoutMs(config.timeout_ms, config.interval_ms)),
         curl_(curl_easy_init()) {
     Labels base = {{"job", config.job}};
     std::string instance, error;

@@ -15,7 +15,7 @@
 //
 // Config (one item of `sources: stub_status:`):
 //   url: http://127.0.0.1:8080/stub_status   # required
-//   timeout: 5s                              # per fetch
+//   timeout: 5s          # per fetch; default 5s, or the interval when shorter
 //   interval: 1s                             # default: the global interval
 //   job: nginx
 //   labels: {role: proxy}
@@ -36,8 +36,8 @@ namespace crmscope::agent {
 struct StubStatusConfig {
   std::string url;
   std::string job = "nginx";
-  Labels labels;  // constant labels added to every series (sorted)
-  int64_t timeout_ms = 5000;
+  Labels labels;            // constant labels added to every series (sorted)
+  int64_t timeout_ms = 0;   // 0: 5 s, or the interval when shorter
   int64_t interval_ms = 0;  // 0 = global interval
 };
 
