@@ -43,6 +43,44 @@ bool ContainsSameLabelset(const Vector& v) {
   return false;
 }
 
+// Whether the inputs carry more than one metric name: only then can dropping the name make two
+// of them equal, since the inputs themselves are distinct series.
+bool SeveralNames(const FunctionCallContext& ctx) {
+  std::string_view first;
+  bool seen = false;
+  auto differs = [&](const Labels& l) {
+    std::string_view name = MetricName(l);
+    if (!seen) {
+      first = name;
+      seen = true;
+      return false;
+    }
+    return name != first;
+  };
+  if (ctx.range_arg != nullptr) {
+    for (const MatrixSeries& s : *ctx.range_arg) {
+      if (differs(s.metric)) return true;
+    }
+  }
+  for (const Value& arg : ctx.args) {
+    if (const Vector* v = std::get_if<Vector>(&arg)) {
+      for (const VectorElement& e : *v) {
+        if (differs(e.metric)) return true;
+      }
+    }
+  }
+  return false;
+}
+
+// Hashing every result at every step would cost a range query over many series dearly, so the
+// check runs only where a collision is possible: after rewriting labels, or after dropping the
+// names of inputs that have several.
+bool MayCollide(std::string_view function, const FunctionCallContext& ctx) {
+  if (function == "label_replace" || function == "label_join") return true;
+  if (function == "sort" || function == "sort_desc" || function == "last_over_time") return false;
+  return SeveralNames(ctx);
+}
+
 }  // namespace
 
 Labels DropMetricName(const Labels& labels) {
@@ -119,7 +157,8 @@ Value CallFunction(const FunctionCallContext& ctx, std::string* error) {
     *error = std::move(err);
     return {};
   }
-  if (const Vector* v = std::get_if<Vector>(&result); v && ContainsSameLabelset(*v)) {
+  const Vector* v = std::get_if<Vector>(&result);
+  if (v != nullptr && v->size() > 1 && MayCollide(name, ctx) && ContainsSameLabelset(*v)) {
     *error = "vector cannot contain metrics with the same labelset";
     return {};
   }

@@ -29,8 +29,18 @@ double Floor(double v) { return std::floor(v); }
 double Exp(double v) { return std::exp(v); }
 double Sqrt(double v) { return std::sqrt(v); }
 double Ln(double v) { return std::log(v); }
-double Log2(double v) { return std::log2(v); }
-double Log10(double v) { return std::log10(v); }
+// Go derives log2 and log10 from its natural log (exact powers of two aside) rather than calling
+// dedicated routines, with 1/ln2 and 1/ln10 rounded once from exact constants (dividing in
+// double would be an ulp off); doing the same keeps the last bit equal to Prometheus's.
+constexpr double kInvLn2 = 1.4426950408889634;
+constexpr double kInvLn10 = 0.4342944819032518;
+double Log2(double v) {
+  int exp = 0;
+  double frac = std::frexp(v, &exp);
+  if (frac == 0.5) return exp - 1;
+  return std::log(frac) * kInvLn2 + exp;
+}
+double Log10(double v) { return std::log(v) * kInvLn10; }
 double Sin(double v) { return std::sin(v); }
 double Cos(double v) { return std::cos(v); }
 double Tan(double v) { return std::tan(v); }
