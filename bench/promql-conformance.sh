@@ -114,6 +114,23 @@ load() {
   [ "$rejected" = 0 ] || die "$1 rejected $rejected samples"
 }
 
+# The tested server first, so that a collector without the query API is found out at once.
+test_port=$(free_port)
+test_url=http://127.0.0.1:$test_port
+if [ "$tested" = prometheus ]; then
+  start_prometheus tested "$test_port" --web.enable-remote-write-receiver
+else
+  mkdir -p "$work/collector"
+  start_server collector "$test_port" "$collector_bin" --web.listen-address="127.0.0.1:$test_port" \
+    --storage.path="$work/collector"
+  probe=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
+    "$test_url/api/v1/query_range?query=1&start=0&end=0&step=1")
+  if [ "$probe" = 404 ]; then
+    log "promql-conformance: the collector has no /api/v1/query_range yet (404); nothing to compare"
+    exit 3
+  fi
+fi
+
 newest_ms=$(python3 "$harness/demo_data.py" --out "$work/samples.om" "${stale_markers[@]}" |
   sed -n 's/^newest_ms=//p')
 [ -n "$newest_ms" ] || die "generating the data failed"
@@ -130,21 +147,6 @@ else
   start_prometheus reference "$ref_port"
 fi
 
-test_port=$(free_port)
-test_url=http://127.0.0.1:$test_port
-if [ "$tested" = prometheus ]; then
-  start_prometheus tested "$test_port" --web.enable-remote-write-receiver
-else
-  mkdir -p "$work/collector"
-  start_server collector "$test_port" "$collector_bin" --web.listen-address="127.0.0.1:$test_port" \
-    --storage.path="$work/collector"
-  probe=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
-    "$test_url/api/v1/query_range?query=1&start=0&end=0&step=1")
-  if [ "$probe" = 404 ]; then
-    log "promql-conformance: the collector has no /api/v1/query_range yet (404); nothing to compare"
-    exit 3
-  fi
-fi
 load "$tested" "$test_url"
 
 status=0

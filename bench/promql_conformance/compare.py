@@ -232,16 +232,21 @@ def main():
     def run(case):
         ref = query_range(args.reference, case.query, start_ms, end_ms, 10)
         test = query_range(args.tested, case.query, start_ms, end_ms, 10)
-        return compare(case, ref, test)
+        return compare(case, ref, test), ref
 
     with ThreadPoolExecutor(max_workers=max(1, args.parallel)) as pool:
         outcomes = list(pool.map(run, cases))
     counts = {"passed": 0, "failed": 0, "unsupported": 0}
-    for case, (outcome, lines) in zip(cases, outcomes):
+    # How much the reference answered: a harness whose data the queries miss would pass on
+    # empty results.
+    answered = {"with points": 0, "empty": 0, "errors": 0}
+    for case, ((outcome, lines), ref) in zip(cases, outcomes):
         counts[outcome] += 1
+        answered["errors" if ref.error else "with points" if ref.matrix else "empty"] += 1
         if outcome != "passed":
             print(f"{outcome.upper()}: {case.query}")
             print("\n".join(lines))
+    print("reference answers: " + ", ".join(f"{n} {what}" for what, n in answered.items()))
     print(f"passed={counts['passed']} failed={counts['failed']} "
           f"unsupported={counts['unsupported']} total={len(cases)}")
     sys.exit(0 if counts["passed"] == len(cases) else 1)
