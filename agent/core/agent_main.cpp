@@ -7,6 +7,8 @@
 //
 // SIGINT and SIGTERM stop the sources, flush the queues for up to --shutdown.flush-timeout and
 // exit; what was not delivered stays queued for the next start.
+#include <malloc.h>
+#include <curl/curl.h>
 #include <signal.h>
 
 #include <chrono>
@@ -73,6 +75,14 @@ int Serve(const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // One malloc arena for all threads instead of glibc's one per thread (collections, sender
+  // shards, HTTP workers): the agent allocates little and rarely contends, and per-thread arenas
+  // each kept their freed memory (bench/agent/footprint.sh: 25.6 MiB RSS median with them,
+  // 23.5 MiB without, node_exporter 20.6 MiB).
+  mallopt(M_ARENA_MAX, 1);
+  // Before any thread: the sources make their curl handles in their constructors, and libcurl's
+  // lazy global initialisation is not thread-safe.
+  curl_global_init(CURL_GLOBAL_DEFAULT);
   // Blocked before any thread starts, so every thread inherits the mask and sigwait gets them.
   sigset_t signals;
   sigemptyset(&signals);

@@ -113,7 +113,7 @@ std::unique_ptr<AgentRuntime> AgentRuntime::Start(const Options& options, std::s
   state->loop = std::make_unique<CollectionLoop>(
       std::move(state->config.sources),
       [s](const remote_write::WriteRequest& batch) { s->Ship(batch); }, *state->registry,
-      WallClockMs);
+      WallClockMs, state->config.expose_series);
   state->metrics.Register(state->registry);
   state->metrics.Register(state->process);
   state->metrics.Register(state->log_lines);

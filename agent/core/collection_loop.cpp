@@ -22,8 +22,9 @@ struct CollectionLoop::Slot {
 };
 
 CollectionLoop::CollectionLoop(std::vector<ScheduledSource> sources, BatchConsumer consumer,
-                               prometheus::Registry& registry, WallClock clock)
-    : consumer_(std::move(consumer)), clock_(std::move(clock)) {
+                               prometheus::Registry& registry, WallClock clock,
+                               bool keep_latest)
+    : consumer_(std::move(consumer)), clock_(std::move(clock)), keep_latest_(keep_latest) {
   auto& collections = prometheus::BuildCounter()
                           .Name("crmscope_agent_collections_total")
                           .Help("Collections run, per source.")
@@ -106,6 +107,7 @@ void CollectionLoop::CollectOnce(Slot& slot, TimestampMs now) {
     }
   }
   if (!batch.series.empty() || !batch.metadata.empty()) consumer_(batch);
+  if (!keep_latest_) return;
   std::lock_guard<std::mutex> lock(mu_);
   slot.latest.batch = std::move(batch);
   slot.latest.catalog = slot.catalog;

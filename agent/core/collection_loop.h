@@ -36,8 +36,10 @@ using WallClock = std::function<TimestampMs()>;
 
 class CollectionLoop {
  public:
+  // With `keep_latest`, the latest collection of each source is kept for
+  // AppendLatestExposition (global.expose_series); without, each batch is freed once shipped.
   CollectionLoop(std::vector<ScheduledSource> sources, BatchConsumer consumer,
-                 prometheus::Registry& registry, WallClock clock);
+                 prometheus::Registry& registry, WallClock clock, bool keep_latest = true);
   ~CollectionLoop();  // stops and joins
   CollectionLoop(const CollectionLoop&) = delete;
   CollectionLoop& operator=(const CollectionLoop&) = delete;
@@ -59,6 +61,7 @@ class CollectionLoop {
   std::vector<std::unique_ptr<Slot>> slots_;
   BatchConsumer consumer_;
   WallClock clock_;
+  bool keep_latest_;
   mutable std::mutex mu_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;

@@ -15,8 +15,8 @@
 source "$(dirname "$0")/crm_stack_lib.sh"
 
 start_stack faults --nodes 2 --rate 100 --duration 90s \
-  --fault 'node1:cache_off@10s+12s' --fault 'node2:errors{rate=0.3}@10s+12s' \
-  --fault 'node1:drop_index@26s+12s' --fault 'node2:latency{ms=100}@26s+12s'
+  --fault 'node1:cache_off@16s+12s' --fault 'node2:errors{rate=0.3}@16s+12s' \
+  --fault 'node1:drop_index@32s+12s' --fault 'node2:latency{ms=100}@32s+12s'
 
 python3 - "$(stack nodes.0.url)" "$(stack nodes.1.url)" "$(admin_token)" <<'PY' || fail "fault symptoms"
 import json, re, sys, time, urllib.request
@@ -86,8 +86,12 @@ def window(seconds, during=()):
             sys.exit(f"{fault_type} on {node} ended before the window did; the machine is too slow")
     return before, after
 
-# Baseline: the load starts right after stack.json appears; the first fault begins 10 s later.
+# Baseline: the load starts right after stack.json appears; the first fault begins 16 s later,
+# which leaves a loaded machine 9 s of slack; a baseline that overlapped a fault is refused.
 base = window(6)
+for node in (node1, node2):
+    if any(active(node, t) for t in ("cache_off", "errors", "drop_index", "latency")):
+        sys.exit("a fault began before the baseline window ended; the machine is too slow")
 wait_active(node1, "cache_off")
 wait_active(node2, "errors")
 phase1 = window(8, [(node1, "cache_off"), (node2, "errors")])
