@@ -16,15 +16,50 @@ const Vector kEmptyVector;
 const std::string kEmptyString;
 
 using ImplTable = std::unordered_map<std::string_view, FunctionImpl>;
+using SeriesTable = std::unordered_map<std::string_view, SeriesValueFn>;
 
-ImplTable BuildImplTable() {
-  ImplTable t;
-  for (const FunctionImplEntry* group :
-       {kMathFunctions, kDateFunctions, kRangeFunctions, kOverTimeFunctions, kLabelFunctions,
-        kHistogramFunctions, kMiscFunctions}) {
-    for (const FunctionImplEntry* e = group; e->impl != nullptr; ++e) t.emplace(e->name, e->impl);
+const ImplTable& Impls() {
+  static const ImplTable table = [] {
+    ImplTable t;
+    for (const FunctionImplEntry* group : {kMathFunctions, kDateFunctions, kOverTimeFunctions,
+                                           kLabelFunctions, kHistogramFunctions, kMiscFunctions}) {
+      for (const FunctionImplEntry* e = group; e->impl != nullptr; ++e) t.emplace(e->name, e->impl);
+    }
+    return t;
+  }();
+  return table;
+}
+
+const SeriesTable& SeriesFns() {
+  static const SeriesTable table = [] {
+    SeriesTable t;
+    for (const SeriesFunctionEntry* group : {kRangeSeriesFunctions, kOverTimeSeriesFunctions}) {
+      for (const SeriesFunctionEntry* e = group; e->value_of != nullptr; ++e) {
+        t.emplace(e->name, e->value_of);
+      }
+    }
+    return t;
+  }();
+  return table;
+}
+
+// A range-vector function evaluated series by series, as Prometheus's engine calls one with a
+// matrix argument.
+Value EvalPerSeries(const FunctionCallContext& ctx, std::string* error, SeriesValueFn value_of,
+                    bool keep_name) {
+  Vector out;
+  if (ctx.range_arg == nullptr) return out;
+  out.reserve(ctx.range_arg->size());
+  for (const MatrixSeries& s : *ctx.range_arg) {
+    if (s.points.empty()) continue;
+    double v = 0;
+    if (!value_of(s.points, ctx, &v, error)) {
+      if (!error->empty()) return {};
+      continue;
+    }
+    out.push_back({keep_name ? s.metric : DropMetricName(s.metric), ctx.ts_ms, v});
   }
-  return t;
+  return out;
 }
 
 // Prometheus checks every step's function result (and a range function's whole output) for two
@@ -77,7 +112,7 @@ bool SeveralNames(const FunctionCallContext& ctx) {
 // names of inputs that have several.
 bool MayCollide(std::string_view function, const FunctionCallContext& ctx) {
   if (function == "label_replace" || function == "label_join") return true;
-  if (function == "sort" || function == "sort_desc" || function == "last_over_time") return false;
+  if (function == "sort" || function == "sort_desc" || KeepsMetricName(function)) return false;
   return SeveralNames(ctx);
 }
 
@@ -126,33 +161,25 @@ double GoMin(double a, double b) {
   return a < b ? a : b;
 }
 
-Value EvalPerSeries(const FunctionCallContext& ctx, std::string* error, SeriesValueFn value_of,
-                    bool keep_name) {
-  Vector out;
-  if (ctx.range_arg == nullptr) return out;
-  out.reserve(ctx.range_arg->size());
-  for (const MatrixSeries& s : *ctx.range_arg) {
-    if (s.points.empty()) continue;
-    double v = 0;
-    if (!value_of(s.points, ctx, &v, error)) {
-      if (!error->empty()) return {};
-      continue;
-    }
-    out.push_back({keep_name ? s.metric : DropMetricName(s.metric), ctx.ts_ms, v});
-  }
-  return out;
+SeriesValueFn FindSeriesValueFn(std::string_view name) {
+  auto it = SeriesFns().find(name);
+  return it == SeriesFns().end() ? nullptr : it->second;
 }
+
+bool KeepsMetricName(std::string_view name) { return name == "last_over_time"; }
 
 Value CallFunction(const FunctionCallContext& ctx, std::string* error) {
   std::string_view name = ctx.call && ctx.call->func ? ctx.call->func->name : "";
-  static const ImplTable table = BuildImplTable();
-  auto it = table.find(name);
-  if (it == table.end()) {
+  std::string err;
+  Value result;
+  if (SeriesValueFn value_of = FindSeriesValueFn(name)) {
+    result = EvalPerSeries(ctx, &err, value_of, KeepsMetricName(name));
+  } else if (auto it = Impls().find(name); it != Impls().end()) {
+    result = it->second(ctx, &err);
+  } else {
     *error = "unsupported function: " + std::string(name);
     return {};
   }
-  std::string err;
-  Value result = it->second(ctx, &err);
   if (!err.empty()) {
     *error = std::move(err);
     return {};

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "collector/promql/function_call.h"
+#include "collector/promql/functions_series.h"
 
 namespace crmscope::promql {
 
@@ -45,19 +46,16 @@ inline void KahanSumInc(double inc, double& sum, double& c) {
   sum = t;
 }
 
-// Evaluates a function of a range vector series by series, as Prometheus's engine calls one
-// with a matrix argument: `value_of` computes a series' value from its samples in the window
-// and returns false to leave the series out. Each result carries its series' labels without
-// __name__, except where `keep_name` (last_over_time, which acts like an offset).
-using SeriesValueFn = bool (*)(const std::vector<Sample>& points, const FunctionCallContext& ctx,
-                               double* value, std::string* error);
-Value EvalPerSeries(const FunctionCallContext& ctx, std::string* error, SeriesValueFn value_of,
-                    bool keep_name = false);
+struct SeriesFunctionEntry {
+  std::string_view name;
+  SeriesValueFn value_of;
+};
 
 // The tables of each group, ending with {"", nullptr}.
 extern const FunctionImplEntry kMathFunctions[];       // functions_math.cpp
 extern const FunctionImplEntry kDateFunctions[];       // functions_date.cpp
-extern const FunctionImplEntry kRangeFunctions[];      // functions_range.cpp
+extern const SeriesFunctionEntry kRangeSeriesFunctions[];     // functions_range.cpp
+extern const SeriesFunctionEntry kOverTimeSeriesFunctions[];  // functions_over_time.cpp
 extern const FunctionImplEntry kOverTimeFunctions[];   // functions_over_time.cpp
 extern const FunctionImplEntry kLabelFunctions[];      // functions_labels.cpp
 extern const FunctionImplEntry kHistogramFunctions[];  // functions_histogram.cpp

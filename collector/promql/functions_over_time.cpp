@@ -99,16 +99,6 @@ bool PresentValue(const Points&, const FunctionCallContext&, double* v, std::str
   return true;
 }
 
-template <SeriesValueFn F>
-Value PerSeries(const FunctionCallContext& ctx, std::string* error) {
-  return EvalPerSeries(ctx, error, F);
-}
-
-// last_over_time keeps __name__: Prometheus treats it like an offset, not a computation.
-Value LastOverTime(const FunctionCallContext& ctx, std::string* error) {
-  return EvalPerSeries(ctx, error, LastValue, /*keep_name=*/true);
-}
-
 // 1 with the labels of the selector's equality matchers when no series has a sample in the
 // window, else nothing.
 Value AbsentOverTime(const FunctionCallContext& ctx, std::string*) {
@@ -123,17 +113,21 @@ Value AbsentOverTime(const FunctionCallContext& ctx, std::string*) {
 
 }  // namespace
 
+const SeriesFunctionEntry kOverTimeSeriesFunctions[] = {
+    {"avg_over_time", AvgValue},
+    {"sum_over_time", SumValue},
+    {"count_over_time", CountValue},
+    {"max_over_time", MaxValue},
+    {"min_over_time", MinValue},
+    {"stdvar_over_time", StdvarValue},
+    {"stddev_over_time", StddevValue},
+    {"quantile_over_time", QuantileValue},
+    {"last_over_time", LastValue},
+    {"present_over_time", PresentValue},
+    {"", nullptr},
+};
+
 const FunctionImplEntry kOverTimeFunctions[] = {
-    {"avg_over_time", PerSeries<AvgValue>},
-    {"sum_over_time", PerSeries<SumValue>},
-    {"count_over_time", PerSeries<CountValue>},
-    {"max_over_time", PerSeries<MaxValue>},
-    {"min_over_time", PerSeries<MinValue>},
-    {"stdvar_over_time", PerSeries<StdvarValue>},
-    {"stddev_over_time", PerSeries<StddevValue>},
-    {"quantile_over_time", PerSeries<QuantileValue>},
-    {"last_over_time", LastOverTime},
-    {"present_over_time", PerSeries<PresentValue>},
     {"absent_over_time", AbsentOverTime},
     {"", nullptr},
 };

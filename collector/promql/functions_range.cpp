@@ -180,24 +180,19 @@ bool ResetsValue(const Points& p, const FunctionCallContext&, double* v, std::st
   return true;
 }
 
-template <SeriesValueFn F>
-Value PerSeries(const FunctionCallContext& ctx, std::string* error) {
-  return EvalPerSeries(ctx, error, F);
-}
-
 }  // namespace
 
-const FunctionImplEntry kRangeFunctions[] = {
-    {"rate", PerSeries<RateValue>},
-    {"increase", PerSeries<IncreaseValue>},
-    {"delta", PerSeries<DeltaValue>},
-    {"irate", PerSeries<IrateValue>},
-    {"idelta", PerSeries<IdeltaValue>},
-    {"deriv", PerSeries<DerivValue>},
-    {"predict_linear", PerSeries<PredictLinearValue>},
-    {"holt_winters", PerSeries<HoltWintersValue>},
-    {"changes", PerSeries<ChangesValue>},
-    {"resets", PerSeries<ResetsValue>},
+const SeriesFunctionEntry kRangeSeriesFunctions[] = {
+    {"rate", RateValue},
+    {"increase", IncreaseValue},
+    {"delta", DeltaValue},
+    {"irate", IrateValue},
+    {"idelta", IdeltaValue},
+    {"deriv", DerivValue},
+    {"predict_linear", PredictLinearValue},
+    {"holt_winters", HoltWintersValue},
+    {"changes", ChangesValue},
+    {"resets", ResetsValue},
     {"", nullptr},
 };
 

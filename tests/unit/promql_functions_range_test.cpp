@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "collector/promql/function_call.h"
+#include "collector/promql/functions_series.h"
 #include "collector/promql/parser.h"
 
 namespace crmscope::promql {
@@ -301,6 +302,27 @@ TEST_CASE("absent_over_time: nothing when a series has samples, else the selecto
                              .Run();
   REQUIRE(from_subquery.size() == 1);
   CHECK(from_subquery[0].metric.empty());
+}
+
+TEST_CASE("the series-first entry points give CallFunction's values") {
+  SeriesValueFn increase = FindSeriesValueFn("increase");
+  REQUIRE((increase != nullptr));
+  FunctionCallContext ctx;
+  ctx.ts_ms = 600'000;
+  ctx.window_end_ms = 600'000;
+  ctx.window_start_ms = 0;
+  ctx.range_ms = 10 * kMinute;
+  double v = 0;
+  std::string error;
+  CHECK(increase(Minutely(4, {5, 10, 15, 20, 25}), ctx, &v, &error));
+  CHECK(v == 27.5);
+  CHECK_FALSE(increase(Minutely(4, {5}), ctx, &v, &error));
+  CHECK(error.empty());
+  CHECK((FindSeriesValueFn("absent_over_time") == nullptr));
+  CHECK((FindSeriesValueFn("abs") == nullptr));
+  CHECK((FindSeriesValueFn("quantile_over_time") != nullptr));
+  CHECK(KeepsMetricName("last_over_time"));
+  CHECK_FALSE(KeepsMetricName("max_over_time"));
 }
 
 }  // namespace
