@@ -19,6 +19,7 @@ import time
 import urllib.parse
 import urllib.request
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "promql_conformance"))
 import compare  # noqa: E402  (the conformance harness's parsing and comparison)
 
