@@ -325,5 +325,18 @@ TEST_CASE("the series-first entry points give CallFunction's values") {
   CHECK_FALSE(KeepsMetricName("max_over_time"));
 }
 
+TEST_CASE("quantile_over_time ranks NaN samples below all others, as Prometheus's sort does") {
+  auto quantile = [](double phi, std::initializer_list<double> values) {
+    return RangeCall("quantile_over_time(0.5, x[5m])", 180'000, 5 * kMinute)
+        .Num(phi)
+        .RangeSlot()
+        .Series(L({{"__name__", "x"}}), Minutely(0, values))
+        .One();
+  };
+  CHECK(quantile(0.5, {NAN, 1, 2}) == 1);
+  CHECK(quantile(0.75, {2, NAN, 1, NAN}) == 1.25);  // NaN NaN 1 2: rank 2.25
+  CHECK(std::isnan(quantile(0, {2, NAN})));
+}
+
 }  // namespace
 }  // namespace crmscope::promql
