@@ -171,10 +171,18 @@ Value HistogramQuantile(const FunctionCallContext& ctx, std::string*) {
   return out;
 }
 
+// histogram_count/sum/fraction read native histograms only and skip float samples; the
+// collector stores no native histograms, so their result is always empty, as Prometheus's is
+// over the same (float) data.
+Value NativeHistogramOnly(const FunctionCallContext&, std::string*) { return Vector{}; }
+
 }  // namespace
 
 const FunctionImplEntry kHistogramFunctions[] = {
     {"histogram_quantile", HistogramQuantile},
+    {"histogram_count", NativeHistogramOnly},
+    {"histogram_sum", NativeHistogramOnly},
+    {"histogram_fraction", NativeHistogramOnly},
     {"", nullptr},
 };
 

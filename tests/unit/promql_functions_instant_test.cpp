@@ -412,5 +412,12 @@ TEST_CASE("histogram_quantile groups buckets by their other labels") {
         "vector cannot contain metrics with the same labelset");
 }
 
+TEST_CASE("the native-histogram functions skip float samples") {
+  Vector h = Buckets({{"1", 10}, {"+Inf", 20}});
+  CHECK(InstantCall("histogram_count(h_bucket)").Vec(h).RunVector().empty());
+  CHECK(InstantCall("histogram_sum(h_bucket)").Vec(h).RunVector().empty());
+  CHECK(InstantCall("histogram_fraction(0, 1, h_bucket)").Num(0).Num(1).Vec(h).RunVector().empty());
+}
+
 }  // namespace
 }  // namespace crmscope::promql
