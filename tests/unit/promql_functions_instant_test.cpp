@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "collector/promql/function_call.h"
+#include "collector/promql/functions.h"
 #include "collector/promql/parser.h"
 
 namespace crmscope::promql {
@@ -417,6 +418,27 @@ TEST_CASE("the native-histogram functions skip float samples") {
   CHECK(InstantCall("histogram_count(h_bucket)").Vec(h).RunVector().empty());
   CHECK(InstantCall("histogram_sum(h_bucket)").Vec(h).RunVector().empty());
   CHECK(InstantCall("histogram_fraction(0, 1, h_bucket)").Num(0).Num(1).Vec(h).RunVector().empty());
+}
+
+TEST_CASE("every function the parser knows has an implementation") {
+  for (const Function& f : AllFunctions()) {
+    Call call;
+    call.func = &f;
+    FunctionCallContext ctx;
+    ctx.call = &call;
+    ctx.ts_ms = kTs;
+    std::string error;
+    CallFunction(ctx, &error);
+    CHECK_MESSAGE(error.find("unsupported") == std::string::npos, f.name);
+  }
+  Function unknown{"no_such_function", {}, 0, ValueType::kVector};
+  Call call;
+  call.func = &unknown;
+  FunctionCallContext ctx;
+  ctx.call = &call;
+  std::string error;
+  CallFunction(ctx, &error);
+  CHECK(error == "unsupported function: no_such_function");
 }
 
 }  // namespace
