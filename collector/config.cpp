@@ -26,6 +26,8 @@ class ConfigError {
     out << ": " << problem;
     message_ = out.str();
   }
+  // A message that already says where ("FILE:LINE:COL: problem").
+  explicit ConfigError(std::string message) : message_(std::move(message)) {}
   const std::string& message() const { return message_; }
 
  private:
@@ -149,6 +151,41 @@ void ParseLimits(const Context& ctx, const YAML::Node& node, Limits* out) {
               size_key("max_label_value_length", &out->max_label_value_length)});
 }
 
+// external_labels has free keys, so it is walked here rather than through ForEachKey's handlers.
+void ParseExternalLabels(const Context& ctx, const YAML::Node& labels, Labels* out) {
+  if (labels.IsNull()) return;
+  if (!labels.IsMap()) throw ctx.Fail(labels, "external_labels must be a mapping");
+  for (const auto& entry : labels) {
+    std::string name = ScalarOrFail(ctx, entry.first, "a label name");
+    if (!IsValidLabelName(name)) throw ctx.Fail(entry.first, "\"" + name + "\" is not a valid label name");
+    if (!GetLabel(*out, name).empty()) throw ctx.Fail(entry.first, "duplicate label \"" + name + "\"");
+    std::string value = ScalarOrFail(ctx, entry.second, "a label value");
+    if (value.empty()) throw ctx.Fail(entry.second, "the value of \"" + name + "\" is empty");
+    out->push_back({name, value});
+  }
+  SortLabels(*out);
+}
+
+void ParseRemoteWrite(const Context& ctx, const YAML::Node& node,
+                      std::vector<remote_write::QueueSenderConfig>* out) {
+  if (node.IsNull()) return;
+  if (!node.IsSequence()) throw ctx.Fail(node, "remote_write must be a list");
+  std::string base_dir = std::filesystem::path(ctx.filename).parent_path().string();
+  for (const YAML::Node& item : node) {
+    remote_write::QueueSenderConfig config;
+    std::string error;
+    if (!remote_write::ParseQueueSenderConfig(item, &config, &error, base_dir)) {
+      throw ConfigError(ctx.filename + ":" + error);
+    }
+    for (const auto& other : *out) {
+      if (other.name == config.name) {
+        throw ctx.Fail(item, "duplicate remote_write name \"" + config.name + "\"");
+      }
+    }
+    out->push_back(std::move(config));
+  }
+}
+
 }  // namespace
 
 bool ParseConfig(std::string_view yaml, const std::string& filename, Config* config,
@@ -161,7 +198,17 @@ bool ParseConfig(std::string_view yaml, const std::string& filename, Config* con
         ctx, root, "the top level",
         {{"remote_write_receiver",
           [&](const YAML::Node& v) { ParseReceiver(ctx, v, &parsed.remote_write_receiver); }},
-         {"limits", [&](const YAML::Node& v) { ParseLimits(ctx, v, &parsed.limits); }}});
+         {"limits", [&](const YAML::Node& v) { ParseLimits(ctx, v, &parsed.limits); }},
+         {"global",
+          [&](const YAML::Node& v) {
+            ForEachKey(ctx, v, "global",
+                       {{"external_labels", [&](const YAML::Node& labels) {
+                          ParseExternalLabels(ctx, labels, &parsed.external_labels);
+                        }}});
+          }},
+         {"remote_write",
+          [&](const YAML::Node& v) { ParseRemoteWrite(ctx, v, &parsed.remote_write); }}});
+    for (auto& config : parsed.remote_write) config.external_labels = parsed.external_labels;
   } catch (const ConfigError& e) {
     *error = e.message();
     return false;
@@ -228,6 +275,25 @@ FlagSetter ByteSizeFlag(int64_t Flags::*field) {
   };
 }
 
+// An integer of at least `min`; errors as kingpin words strconv's.
+FlagSetter IntFlag(int64_t Flags::*field, int64_t min) {
+  return [field, min](std::string_view v, Flags* f, std::string* e) {
+    int64_t value = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), value);
+    if (ec != std::errc() || end != v.data() + v.size()) {
+      *e = "strconv.ParseInt: parsing \"" + std::string(v) + "\": " +
+           (ec == std::errc::result_out_of_range ? "value out of range" : "invalid syntax");
+      return false;
+    }
+    if (value < min) {
+      *e = "must be at least " + std::to_string(min);
+      return false;
+    }
+    f->*field = value;
+    return true;
+  };
+}
+
 const std::vector<FlagSpec>& FlagSpecs() {
   static const std::vector<FlagSpec> specs = {
       {"web.listen-address", "<address>", "127.0.0.1:9300",
@@ -270,6 +336,18 @@ const std::vector<FlagSpec>& FlagSpecs() {
          f->log_level = std::string(v);
          return true;
        }},
+      {"query.timeout", "<duration>", "2m", "Maximum time a query may take before being aborted.",
+       DurationFlag(&Flags::query_timeout_ms)},
+      {"query.max-samples", "<int>", "50000000",
+       "Maximum number of samples a single query can load into memory; a query needing more "
+       "fails.",
+       IntFlag(&Flags::query_max_samples, 0)},
+      {"query.lookback-delta", "<duration>", "5m",
+       "How far back a query and /federate look for a series' latest sample.",
+       DurationFlag(&Flags::query_lookback_delta_ms)},
+      {"query.max-concurrency", "<int>", "20",
+       "Maximum number of queries executed concurrently; more wait for their turn.",
+       IntFlag(&Flags::query_max_concurrency, 1)},
   };
   return specs;
 }

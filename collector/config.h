@@ -10,6 +10,12 @@
 //     max_labels_per_series: 30
 //     max_label_name_length: 1024
 //     max_label_value_length: 4096
+//   global:
+//     external_labels: {collector: eu1}  # added to forwarded series lacking them
+//   remote_write:                        # forward everything ingested, as Prometheus's items
+//     - url: http://prometheus:9090/api/v1/write
+//       name: central                    # queue in <storage.path>/forward/central
+//       queue_config: {max_shards: 4, max_samples_per_send: 2000}
 //
 // A bad file fails start-up with "FILE:LINE:COL: problem", so typos never go unnoticed.
 #pragma once
@@ -18,6 +24,9 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "common/labels.h"
+#include "exporters/remote_write/queue_sender.h"
 
 namespace crmscope::collector {
 
@@ -37,6 +46,8 @@ struct Limits {
 struct Config {
   RemoteWriteReceiverConfig remote_write_receiver;
   Limits limits;
+  Labels external_labels;  // global.external_labels, sorted; copied into each remote_write item
+  std::vector<remote_write::QueueSenderConfig> remote_write;  // names unique
 };
 
 // Parses YAML text; `filename` names it in errors and anchors relative paths
@@ -55,6 +66,11 @@ struct Flags {
   bool fsync = false;
   int64_t max_body_bytes = -1;  // -1: not given, the config file's limit (or its default) holds
   std::string log_level = "info";
+  // PromQL limits, named and defaulted as Prometheus's --query.* flags.
+  int64_t query_timeout_ms = 2 * 60 * 1000;
+  int64_t query_max_samples = 50'000'000;
+  int64_t query_lookback_delta_ms = 5 * 60 * 1000;
+  int64_t query_max_concurrency = 20;
 };
 
 enum class FlagAction { kRun, kHelp, kVersion };

@@ -7,6 +7,8 @@
 #include <prometheus/registry.h>
 #include <signal.h>
 
+#include <chrono>
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -14,6 +16,7 @@
 #include "collector/api/api_server.h"
 #include "common/log.h"
 #include "collector/config.h"
+#include "collector/remote/forwarder.h"
 #include "collector/storage/storage.h"
 #include "common/time.h"
 
@@ -22,6 +25,9 @@ namespace {
 using namespace crmscope;
 
 constexpr int kExitUsage = 2;
+// How long shutdown waits for forwarded samples to be delivered; the rest stays queued on disk
+// and goes out after the next start.
+constexpr std::chrono::seconds kForwardFlushDeadline(5);
 
 // Signals are taken synchronously by the main thread (sigwait), so shutdown runs as ordinary
 // code. They are blocked before any thread starts, so every thread inherits the mask.
@@ -72,14 +78,24 @@ bool LoadSettings(int argc, char** argv, collector::Flags* flags, collector::Con
 }
 
 api::ApiOptions MakeApiOptions(const collector::Flags& flags, const collector::Config& config,
-                               std::shared_ptr<prometheus::Registry> registry) {
+                               std::shared_ptr<prometheus::Registry> registry,
+                               api::IngestListener* ingest_listener) {
   api::ApiOptions options;
+  options.ingest_listener = ingest_listener;
   options.http.listen_address = flags.listen_address;
   options.limits.max_body_bytes = config.limits.max_body_bytes;
   options.limits.max_labels_per_series = config.limits.max_labels_per_series;
   options.limits.max_label_name_length = config.limits.max_label_name_length;
   options.limits.max_label_value_length = config.limits.max_label_value_length;
   options.bearer_tokens = config.remote_write_receiver.bearer_tokens;
+  options.engine.timeout_ms = flags.query_timeout_ms;
+  options.engine.max_samples = flags.query_max_samples;
+  // 0 means the default, as Prometheus's engine reads it.
+  if (flags.query_lookback_delta_ms > 0) {
+    options.engine.lookback_delta_ms = flags.query_lookback_delta_ms;
+  }
+  options.engine.max_concurrent =
+      static_cast<int>(std::min<int64_t>(flags.query_max_concurrency, 1 << 20));
   options.registry = std::move(registry);
   return options;
 }
@@ -110,8 +126,18 @@ int main(int argc, char** argv) {
   auto registry = std::make_shared<prometheus::Registry>();
 
   std::string error;
+  // Before the server, so nothing is accepted that is not forwarded.
+  std::unique_ptr<collector::Forwarder> forwarder;
+  if (!config.remote_write.empty()) {
+    forwarder = collector::Forwarder::Open(config.remote_write, flags.storage_path, registry.get(),
+                                           &error);
+    if (!forwarder) {
+      log::Error("Error starting remote write forwarding", {{"err", error}});
+      return 1;
+    }
+  }
   std::unique_ptr<api::ApiServer> server =
-      api::ApiServer::Start(MakeApiOptions(flags, config, registry), &error);
+      api::ApiServer::Start(MakeApiOptions(flags, config, registry, forwarder.get()), &error);
   if (!server) {
     log::Error("Error starting HTTP server", {{"err", error}});
     return 1;
@@ -136,6 +162,11 @@ int main(int argc, char** argv) {
             {{"signal", signal_number == SIGINT ? "SIGINT" : "SIGTERM"}});
   server.reset();
   log::Info("HTTP server stopped");
+  if (forwarder) {
+    forwarder->Close(kForwardFlushDeadline);
+    forwarder.reset();
+    log::Info("Remote write forwarding stopped");
+  }
   storage.reset();
   log::Info("See you next time!");
   return 0;

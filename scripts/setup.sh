@@ -13,7 +13,7 @@ build_pkgs=(
 # Peers that tests, benchmarks and the demo run beside crmscope.
 peer_pkgs=(
   prometheus prometheus-alertmanager nginx-light redis-server wrk curl python3 procps
-  prometheus-node-exporter prometheus-blackbox-exporter mtail haproxy valgrind
+  prometheus-node-exporter prometheus-blackbox-exporter mtail haproxy valgrind python3-yaml
 )
 
 missing=()

@@ -4,8 +4,13 @@
 #include <functional>
 
 #include "collector/api/api_params.h"
+#include "collector/api/buildinfo_handler.h"
+#include "collector/api/exemplars_handler.h"
+#include "collector/api/federate_handler.h"
 #include "collector/api/metadata_handler.h"
+#include "collector/api/query_handlers.h"
 #include "collector/api/series_handlers.h"
+#include "common/time.h"
 
 namespace crmscope::api {
 
@@ -26,7 +31,12 @@ const std::vector<RouteSpec>& Routes() {
   static const std::vector<RouteSpec> routes = {
       {"/api/v1/write", {"POST"}, true},         {"/api/v1/series", {"GET", "POST"}, true},
       {"/api/v1/labels", {"GET", "POST"}, true}, {"/api/v1/label/:name/values", {"GET"}, true},
-      {"/api/v1/metadata", {"GET"}, true},       {"/metrics", {"GET"}, false},
+      {"/api/v1/metadata", {"GET"}, true},       {"/api/v1/query", {"GET", "POST"}, true},
+      {"/api/v1/query_range", {"GET", "POST"}, true},
+      {"/api/v1/query_exemplars", {"GET", "POST"}, true},
+      // Prometheus answers its whole API 503 until ready, build info included.
+      {"/api/v1/status/buildinfo", {"GET"}, true}, {"/federate", {"GET"}, true},
+      {"/metrics", {"GET"}, false},
       {"/-/healthy", {"GET", "HEAD"}, false},    {"/-/ready", {"GET", "HEAD"}, true},
   };
   return routes;
@@ -67,7 +77,7 @@ HttpResponse MethodNotAllowed(const RouteSpec& route) {
 ApiServer::ApiServer(ApiOptions options)
     : options_(std::move(options)),
       metrics_(options_.registry),
-      write_handler_(options_.limits, options_.bearer_tokens, &metrics_) {}
+      write_handler_(options_.limits, options_.bearer_tokens, &metrics_, options_.ingest_listener) {}
 
 std::unique_ptr<ApiServer> ApiServer::Start(ApiOptions options, std::string* error) {
   std::unique_ptr<ApiServer> server(new ApiServer(std::move(options)));
@@ -78,6 +88,11 @@ std::unique_ptr<ApiServer> ApiServer::Start(ApiOptions options, std::string* err
 }
 
 ApiServer::~ApiServer() { http_.reset(); }
+
+void ApiServer::SetStorage(storage::Storage* storage) {
+  engine_ = std::make_unique<promql::Engine>(*storage, options_.engine);
+  storage_.store(storage);
+}
 
 HttpResponse ApiServer::Route(HttpRequest& request) {
   auto started = std::chrono::steady_clock::now();
@@ -102,14 +117,24 @@ HttpResponse ApiServer::Route(HttpRequest& request) {
     response = HttpResponse::Text(200, "Healthy");
   } else if (pattern == "/-/ready") {
     response = HttpResponse::Text(200, "Ready");
+  } else if (pattern == "/api/v1/status/buildinfo") {
+    response = HandleBuildInfo(CRMSCOPE_VERSION);
   } else {
     FormValues form = FormValues::FromRequest(request);
-    if (pattern == "/api/v1/series")
+    if (pattern == "/api/v1/query")
+      response = HandleQuery(form, *engine_, NowMs());
+    else if (pattern == "/api/v1/query_range")
+      response = HandleQueryRange(form, *engine_);
+    else if (pattern == "/api/v1/series")
       response = HandleSeries(form, *storage);
     else if (pattern == "/api/v1/labels")
       response = HandleLabelNames(form, *storage);
     else if (pattern == "/api/v1/metadata")
       response = HandleMetadata(form, *storage);
+    else if (pattern == "/api/v1/query_exemplars")
+      response = HandleQueryExemplars(form);
+    else if (pattern == "/federate")
+      response = HandleFederate(form, *storage, NowMs(), options_.engine.lookback_delta_ms);
     else
       response = HandleLabelValues(label_name, form, *storage);
   }

@@ -1,6 +1,7 @@
 // The collector's HTTP surface: routes requests to the remote-write receiver, Prometheus's
-// series/labels/metadata API, /metrics and the health endpoints, and counts and times each
-// request by route.
+// series/labels/metadata API, PromQL queries (through the engine it owns), query exemplars and
+// build info, /federate, /metrics and the health endpoints, and counts and times each request by
+// route.
 //
 // The server can start before the storage is open (recovery may take a while): /-/healthy
 // answers at once, everything needing storage answers 503 until SetStorage() is called, as
@@ -15,6 +16,7 @@
 #include "exporters/http/http_server.h"
 #include "collector/api/metrics_handler.h"
 #include "collector/api/write_handler.h"
+#include "collector/promql/engine.h"
 
 namespace prometheus {
 class Registry;
@@ -35,6 +37,9 @@ struct ApiOptions {
   HttpServer::Options http;
   WriteLimits limits;
   std::vector<std::string> bearer_tokens;  // for /api/v1/write; empty: no authentication
+  IngestListener* ingest_listener = nullptr;  // told of every committed write; must outlive the server
+  // The PromQL engine's limits (--query.*); its lookback delta also bounds /federate.
+  promql::EngineOptions engine;
   // Where the API's metrics go and what /metrics serves; share it with the Storage's options.
   std::shared_ptr<prometheus::Registry> registry;
 };
@@ -46,8 +51,9 @@ class ApiServer {
   ApiServer(const ApiServer&) = delete;
   ApiServer& operator=(const ApiServer&) = delete;
 
-  // Ready from now on. The storage must outlive this server.
-  void SetStorage(storage::Storage* storage) { storage_.store(storage); }
+  // Ready from now on: builds the PromQL engine over `storage`, which must outlive this server.
+  // Call once.
+  void SetStorage(storage::Storage* storage);
   int port() const { return http_->port(); }
 
  private:
@@ -57,6 +63,7 @@ class ApiServer {
   ApiOptions options_;
   ApiMetrics metrics_;
   WriteHandler write_handler_;
+  std::unique_ptr<promql::Engine> engine_;  // set before storage_, which publishes it
   std::atomic<storage::Storage*> storage_{nullptr};
   std::unique_ptr<HttpServer> http_;  // last: stopped first, while the rest is still alive
 };

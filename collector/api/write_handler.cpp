@@ -108,8 +108,11 @@ std::string DescribeRejections(const storage::AppendStats& stats, size_t total_s
 }
 
 WriteHandler::WriteHandler(WriteLimits limits, std::vector<std::string> bearer_tokens,
-                           ApiMetrics* metrics)
-    : limits_(limits), bearer_tokens_(std::move(bearer_tokens)), metrics_(metrics) {}
+                           ApiMetrics* metrics, IngestListener* listener)
+    : limits_(limits),
+      bearer_tokens_(std::move(bearer_tokens)),
+      metrics_(metrics),
+      listener_(listener) {}
 
 bool WriteHandler::Authorized(const HttpRequest& request) const {
   if (bearer_tokens_.empty()) return true;
@@ -167,6 +170,8 @@ HttpResponse WriteHandler::Handle(HttpRequest& request, storage::Storage& storag
   storage::AppendStats stats;
   storage::Appender appender(&storage);
   size_t total_samples = 0;
+  thread_local std::vector<uint32_t> appended_series;
+  appended_series.clear();
   for (const auto& series : decoded.series()) {
     const LabelView* labels = decoded.labels().data() + series.label_begin;
     size_t num_labels = series.label_end - series.label_begin;
@@ -176,6 +181,7 @@ HttpResponse WriteHandler::Handle(HttpRequest& request, storage::Storage& storag
     std::string problem = CheckLimits(limits_, labels, num_labels);
     if (problem.empty()) {
       appender.Append(labels, num_labels, samples, num_samples);
+      appended_series.push_back(static_cast<uint32_t>(&series - decoded.series().data()));
       continue;
     }
     stats.rejected[static_cast<int>(storage::RejectReason::kInvalidLabels)] += num_samples;
@@ -192,6 +198,7 @@ HttpResponse WriteHandler::Handle(HttpRequest& request, storage::Storage& storag
     log::Error("Error appending remote write", {{"err", error}});
     return HttpResponse::Text(503, "storage failure, retry later: " + error);
   }
+  if (listener_) listener_->Ingested(decoded, appended_series, appender.stats());
   MergeStorageStats(appender.stats(), &stats);
   metrics_->CountIngest(stats);
   if (decoded.uncompressed_bytes() > kMaxRetainedBytes) buffers.reset();

@@ -17,6 +17,9 @@ namespace crmscope::storage {
 class Storage;
 struct AppendStats;
 }  // namespace crmscope::storage
+namespace crmscope::remote_write {
+class DecodedRequest;
+}
 
 namespace crmscope::api {
 
@@ -40,9 +43,21 @@ struct WriteLimits {
 // stops a length header that lies, before anything is allocated for it.
 inline constexpr size_t kMaxDecodedBytesPerBodyByte = 22;
 
+// Told of every batch the storage committed, before the sender gets its answer, so that what
+// the collector accepted can go on elsewhere (collector/remote forwards it). `series` are the
+// indices into request.series() of the series within the receiver's limits, which the storage
+// was given; `stats` is the storage's verdict on them. Called concurrently from HTTP threads.
+class IngestListener {
+ public:
+  virtual ~IngestListener() = default;
+  virtual void Ingested(const remote_write::DecodedRequest& request,
+                        const std::vector<uint32_t>& series, const storage::AppendStats& stats) = 0;
+};
+
 class WriteHandler {
  public:
-  WriteHandler(WriteLimits limits, std::vector<std::string> bearer_tokens, ApiMetrics* metrics);
+  WriteHandler(WriteLimits limits, std::vector<std::string> bearer_tokens, ApiMetrics* metrics,
+               IngestListener* listener = nullptr);
 
   HttpResponse Handle(HttpRequest& request, storage::Storage& storage) const;
 
@@ -52,6 +67,7 @@ class WriteHandler {
   WriteLimits limits_;
   std::vector<std::string> bearer_tokens_;
   ApiMetrics* metrics_;
+  IngestListener* listener_;
 };
 
 // "3 of 2000 samples rejected: out_of_order=3 (first: up{job=\"x\"} out of order sample ...)"

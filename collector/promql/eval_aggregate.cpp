@@ -129,166 +129,196 @@ struct Group {
   std::vector<double> values;  // quantile
 };
 
-}  // namespace
-
-Matrix Evaluator::EvalAggregate(AggregateExpr& a) {
-  const ItemType op = a.op;
-  std::vector<std::string> grouping = a.grouping;
-  std::sort(grouping.begin(), grouping.end());
-  const StringLiteral* label_param =
-      a.param ? UnwrapParens(*a.param).As<StringLiteral>() : nullptr;
-  int64_t before = q_.current_samples;
-  std::vector<StepArg> args = EvalArgs({label_param ? nullptr : a.param.get(), a.expr.get()});
-  const Matrix& input = args[1].matrix;
-
-  // count_values groups by the label it adds, so `by` gains that label.
-  std::vector<std::string> value_grouping = grouping;
-  if (op == ItemType::kCountValues && !a.without) {
-    value_grouping.push_back(label_param->val);
-    std::sort(value_grouping.begin(), value_grouping.end());
-  }
-  std::unordered_map<std::string, uint32_t> group_ids;
-  std::vector<Labels> group_labels;
-  auto group_of = [&](const Labels& metric, const std::vector<std::string>& names) {
-    std::string key = a.without || !names.empty() ? LabelsKey(metric, names, !a.without) : "";
-    auto [it, added] = group_ids.emplace(std::move(key), static_cast<uint32_t>(group_ids.size()));
-    if (added) {
-      group_labels.push_back(a.without ? DeleteLabels(WithoutMetricName(metric), names)
-                                       : KeepLabels(metric, names));
+// One aggregation node over the steps: the groups of its input series, and per step the
+// accumulators of the groups present in that step.
+class Aggregation {
+ public:
+  Aggregation(const AggregateExpr& a, const Matrix& input, SeriesBuilder& builder)
+      : a_(a), input_(input), builder_(builder), order_by_{a.op == ItemType::kBottomk} {
+    grouping_ = a.grouping;
+    std::sort(grouping_.begin(), grouping_.end());
+    label_ = a.param ? UnwrapParens(*a.param).As<StringLiteral>() : nullptr;
+    value_grouping_ = grouping_;
+    if (a.op == ItemType::kCountValues && !a.without) {
+      // count_values groups by the label it adds, so `by` gains that label.
+      value_grouping_.push_back(label_->val);
+      std::sort(value_grouping_.begin(), value_grouping_.end());
     }
-    return it->second;
-  };
-  std::vector<uint32_t> series_group(input.size());
-  if (op != ItemType::kCountValues) {
-    for (size_t i = 0; i < input.size(); ++i) series_group[i] = group_of(input[i].metric, grouping);
+    series_group_.resize(input.size());
+    series_output_.assign(input.size(), -1);
+    if (a.op != ItemType::kCountValues) {
+      for (size_t i = 0; i < input.size(); ++i) series_group_[i] = GroupOf(input[i].metric, grouping_);
+    }
   }
 
-  SeriesBuilder builder;
-  std::vector<int64_t> group_output;
-  std::vector<int64_t> series_output(input.size(), -1);  // topk, bottomk
-  std::vector<Group> groups;
-  std::vector<uint64_t> group_step;  // the step (+1) a group was last started in
-  std::vector<uint32_t> order;
-  Labels counted;
-  const HeapOrder heap_order{op == ItemType::kBottomk};
-
-  auto step_fn = [&](TimestampMs, size_t step, const std::vector<StepVector>& in,
-                     std::vector<StepOutput>& out) {
-    double param = a.param && !label_param ? (in[0].empty() ? kNaN : in[0][0].v) : 0;
+  void Step(size_t step, const StepVector& param_in, const StepVector& in, std::vector<StepOutput>& out) {
+    double param = a_.param && !label_ ? (param_in.empty() ? kNaN : param_in[0].v) : 0;
     int64_t k = 0;
-    if (op == ItemType::kTopk || op == ItemType::kBottomk) {
+    if (a_.op == ItemType::kTopk || a_.op == ItemType::kBottomk) {
       if (!ConvertibleToInt64(param)) ThrowExecution("Scalar value " + GoFloat(param) + " overflows int64");
       k = static_cast<int64_t>(param);
       if (k < 1) return;
     }
-    if (op == ItemType::kCountValues && !IsValidLabelName(label_param->val)) {
-      ThrowExecution("invalid label name " + GoQuote(label_param->val));
+    if (a_.op == ItemType::kCountValues && !IsValidLabelName(label_->val)) {
+      ThrowExecution("invalid label name " + GoQuote(label_->val));
     }
-    order.clear();
-    for (const StepSample& s : in[1]) {
-      uint32_t gid;
-      if (op == ItemType::kCountValues) {
-        counted = input[s.series].metric;
-        SetLabel(counted, label_param->val, FormatFloatPlain(s.v));
-        gid = group_of(counted, a.without ? grouping : value_grouping);
+    order_.clear();
+    for (const StepSample& s : in) {
+      uint32_t gid = StepGroupOf(s);
+      if (gid >= groups_.size()) {
+        groups_.resize(gid + 1);
+        group_step_.resize(gid + 1, 0);
+        group_output_.resize(gid + 1, -1);
+      }
+      if (group_step_[gid] != step + 1) {
+        group_step_[gid] = step + 1;
+        order_.push_back(gid);
+        Start(groups_[gid], s);
       } else {
-        gid = series_group[s.series];
-      }
-      if (gid >= groups.size()) {
-        groups.resize(gid + 1);
-        group_step.resize(gid + 1, 0);
-        group_output.resize(gid + 1, -1);
-      }
-      Group& g = groups[gid];
-      if (group_step[gid] != step + 1) {
-        group_step[gid] = step + 1;
-        order.push_back(gid);
-        g.value = s.v;
-        g.mean = s.v;
-        g.count = 1;
-        g.heap.assign(1, HeapItem{s.v, s.series});
-        g.values.assign(1, s.v);
-        if (op == ItemType::kStdvar || op == ItemType::kStddev) g.value = 0;
-        if (op == ItemType::kGroup) g.value = 1;
-        continue;
-      }
-      switch (op) {
-        case ItemType::kSum: g.value += s.v; break;
-        case ItemType::kAvg:
-          ++g.count;
-          if (std::isinf(g.mean)) {
-            // An infinite mean stays as it is unless an opposite infinity or NaN arrives;
-            // the incremental update below would turn Inf into NaN.
-            if (std::isinf(s.v) && (g.mean > 0) == (s.v > 0)) break;
-            if (!std::isinf(s.v) && !std::isnan(s.v)) break;
-          }
-          // Both terms divided by the count so that large values do not overflow.
-          g.mean += s.v / static_cast<double>(g.count) - g.mean / static_cast<double>(g.count);
-          break;
-        case ItemType::kGroup: break;
-        case ItemType::kMax:
-          if (g.value < s.v || std::isnan(g.value)) g.value = s.v;
-          break;
-        case ItemType::kMin:
-          if (g.value > s.v || std::isnan(g.value)) g.value = s.v;
-          break;
-        case ItemType::kCount:
-        case ItemType::kCountValues: ++g.count; break;
-        case ItemType::kStdvar:
-        case ItemType::kStddev: {
-          ++g.count;
-          double delta = s.v - g.mean;
-          g.mean += delta / static_cast<double>(g.count);
-          g.value += delta * (s.v - g.mean);
-          break;
-        }
-        case ItemType::kTopk:
-        case ItemType::kBottomk: {
-          double top = g.heap[0].v;
-          bool better = op == ItemType::kTopk ? top < s.v : top > s.v;
-          if (static_cast<int64_t>(g.heap.size()) < k || better || std::isnan(top)) {
-            if (static_cast<int64_t>(g.heap.size()) == k) {
-              if (k == 1) {
-                g.heap[0] = HeapItem{s.v, s.series};
-                break;
-              }
-              HeapPop(g.heap, heap_order);
-            }
-            HeapPush(g.heap, heap_order, HeapItem{s.v, s.series});
-          }
-          break;
-        }
-        case ItemType::kQuantile: g.values.push_back(s.v); break;
-        default: ThrowExecution("expected aggregation operator");
+        Accumulate(groups_[gid], s, k);
       }
     }
-    for (uint32_t gid : order) {
-      Group& g = groups[gid];
-      if (op == ItemType::kTopk || op == ItemType::kBottomk) {
-        if (g.heap.size() > 1) SortHeapReversed(g.heap, heap_order);
-        for (const HeapItem& item : g.heap) {
-          int64_t& o = series_output[item.series];
-          if (o < 0) o = builder.Intern(input[item.series].metric);
-          out.push_back({static_cast<uint32_t>(o), item.v});
-        }
-        continue;
-      }
-      double v = g.value;
-      switch (op) {
-        case ItemType::kAvg: v = g.mean; break;
-        case ItemType::kCount:
-        case ItemType::kCountValues: v = static_cast<double>(g.count); break;
-        case ItemType::kStdvar: v = g.value / static_cast<double>(g.count); break;
-        case ItemType::kStddev: v = std::sqrt(g.value / static_cast<double>(g.count)); break;
-        case ItemType::kQuantile: v = Quantile(param, g.values); break;
-        default: break;
-      }
-      int64_t& o = group_output[gid];
-      if (o < 0) o = builder.Intern(group_labels[gid]);
-      out.push_back({static_cast<uint32_t>(o), v});
+    for (uint32_t gid : order_) Emit(gid, param, out);
+  }
+
+ private:
+  // The group of a label set: its labels without the `without` ones (and __name__), or only
+  // the `by` ones; interned so that a step looks groups up by index.
+  uint32_t GroupOf(const Labels& metric, const std::vector<std::string>& names) {
+    std::string key = a_.without || !names.empty() ? LabelsKey(metric, names, !a_.without) : "";
+    auto [it, added] = group_ids_.emplace(std::move(key), static_cast<uint32_t>(group_ids_.size()));
+    if (added) {
+      group_labels_.push_back(a_.without ? DeleteLabels(WithoutMetricName(metric), names)
+                                         : KeepLabels(metric, names));
     }
-  };
-  return RunSteps(args, before, builder, step_fn);
+    return it->second;
+  }
+
+  uint32_t StepGroupOf(const StepSample& s) {
+    if (a_.op != ItemType::kCountValues) return series_group_[s.series];
+    counted_ = input_[s.series].metric;
+    SetLabel(counted_, label_->val, FormatFloatPlain(s.v));
+    return GroupOf(counted_, a_.without ? grouping_ : value_grouping_);
+  }
+
+  void Start(Group& g, const StepSample& s) {
+    g.value = s.v;
+    g.mean = s.v;
+    g.count = 1;
+    g.heap.assign(1, HeapItem{s.v, s.series});
+    g.values.assign(1, s.v);
+    if (a_.op == ItemType::kStdvar || a_.op == ItemType::kStddev) g.value = 0;
+    if (a_.op == ItemType::kGroup) g.value = 1;
+  }
+
+  void Accumulate(Group& g, const StepSample& s, int64_t k) {
+    switch (a_.op) {
+      case ItemType::kSum: g.value += s.v; break;
+      case ItemType::kAvg: AccumulateMean(g, s.v); break;
+      case ItemType::kGroup: break;
+      case ItemType::kMax:
+        if (g.value < s.v || std::isnan(g.value)) g.value = s.v;
+        break;
+      case ItemType::kMin:
+        if (g.value > s.v || std::isnan(g.value)) g.value = s.v;
+        break;
+      case ItemType::kCount:
+      case ItemType::kCountValues: ++g.count; break;
+      case ItemType::kStdvar:
+      case ItemType::kStddev: {
+        ++g.count;
+        double delta = s.v - g.mean;
+        g.mean += delta / static_cast<double>(g.count);
+        g.value += delta * (s.v - g.mean);
+        break;
+      }
+      case ItemType::kTopk:
+      case ItemType::kBottomk: AccumulateHeap(g, s, k); break;
+      case ItemType::kQuantile: g.values.push_back(s.v); break;
+      default: ThrowExecution("expected aggregation operator");
+    }
+  }
+
+  static void AccumulateMean(Group& g, double v) {
+    ++g.count;
+    if (std::isinf(g.mean)) {
+      // An infinite mean stays as it is unless an opposite infinity or NaN arrives; the
+      // incremental update below would turn Inf into NaN.
+      if (std::isinf(v) && (g.mean > 0) == (v > 0)) return;
+      if (!std::isinf(v) && !std::isnan(v)) return;
+    }
+    // Both terms divided by the count so that large values do not overflow.
+    g.mean += v / static_cast<double>(g.count) - g.mean / static_cast<double>(g.count);
+  }
+
+  void AccumulateHeap(Group& g, const StepSample& s, int64_t k) {
+    double top = g.heap[0].v;
+    bool better = a_.op == ItemType::kTopk ? top < s.v : top > s.v;
+    if (static_cast<int64_t>(g.heap.size()) >= k && !better && !std::isnan(top)) return;
+    if (static_cast<int64_t>(g.heap.size()) == k) {
+      if (k == 1) {
+        g.heap[0] = HeapItem{s.v, s.series};
+        return;
+      }
+      HeapPop(g.heap, order_by_);
+    }
+    HeapPush(g.heap, order_by_, HeapItem{s.v, s.series});
+  }
+
+  void Emit(uint32_t gid, double param, std::vector<StepOutput>& out) {
+    Group& g = groups_[gid];
+    if (a_.op == ItemType::kTopk || a_.op == ItemType::kBottomk) {
+      if (g.heap.size() > 1) SortHeapReversed(g.heap, order_by_);
+      for (const HeapItem& item : g.heap) {
+        int64_t& o = series_output_[item.series];
+        if (o < 0) o = builder_.Intern(input_[item.series].metric);
+        out.push_back({static_cast<uint32_t>(o), item.v});
+      }
+      return;
+    }
+    double v = g.value;
+    switch (a_.op) {
+      case ItemType::kAvg: v = g.mean; break;
+      case ItemType::kCount:
+      case ItemType::kCountValues: v = static_cast<double>(g.count); break;
+      case ItemType::kStdvar: v = g.value / static_cast<double>(g.count); break;
+      case ItemType::kStddev: v = std::sqrt(g.value / static_cast<double>(g.count)); break;
+      case ItemType::kQuantile: v = Quantile(param, g.values); break;
+      default: break;
+    }
+    int64_t& o = group_output_[gid];
+    if (o < 0) o = builder_.Intern(group_labels_[gid]);
+    out.push_back({static_cast<uint32_t>(o), v});
+  }
+
+  const AggregateExpr& a_;
+  const Matrix& input_;
+  SeriesBuilder& builder_;
+  const HeapOrder order_by_;
+  const StringLiteral* label_ = nullptr;  // count_values's label
+  std::vector<std::string> grouping_, value_grouping_;
+  std::unordered_map<std::string, uint32_t> group_ids_;
+  std::vector<Labels> group_labels_;
+  std::vector<uint32_t> series_group_;
+  std::vector<int64_t> series_output_;  // topk, bottomk: output series of an input series
+  std::vector<int64_t> group_output_;
+  std::vector<Group> groups_;
+  std::vector<uint64_t> group_step_;  // the step (+1) a group was last started in
+  std::vector<uint32_t> order_;       // the groups of the step, in order of appearance
+  Labels counted_;
+};
+
+}  // namespace
+
+Matrix Evaluator::EvalAggregate(AggregateExpr& a) {
+  bool label_param = a.param && UnwrapParens(*a.param).kind() == ExprKind::kStringLiteral;
+  int64_t before = q_.current_samples;
+  std::vector<StepArg> args = EvalArgs({label_param ? nullptr : a.param.get(), a.expr.get()});
+  SeriesBuilder builder;
+  Aggregation aggregation(a, args[1].matrix, builder);
+  return RunSteps(args, before, builder,
+                  [&](TimestampMs, size_t step, const std::vector<StepVector>& in,
+                      std::vector<StepOutput>& out) { aggregation.Step(step, in[0], in[1], out); });
 }
 
 }  // namespace crmscope::promql::eval

@@ -157,89 +157,119 @@ Matrix Evaluator::EvalVectorScalarBinary(BinaryExpr& b, bool scalar_on_left) {
   });
 }
 
-Matrix Evaluator::EvalVectorBinary(BinaryExpr& b) {
-  const VectorMatching& m = *b.matching;
-  int64_t before = q_.current_samples;
-  std::vector<StepArg> args = EvalArgs({b.lhs.get(), b.rhs.get()});
-  Signatures sigs(args, m);
-  // One-to-many is evaluated as many-to-one with the sides swapped, as in Prometheus.
-  bool swapped = m.card == VectorMatchCardinality::kOneToMany;
-  int many = swapped ? 1 : 0;
-  int one = 1 - many;
-  const Matrix& many_series = args[many].matrix;
-  const Matrix& one_series = args[one].matrix;
-  SignatureSet one_side(sigs.count);
-  SignatureSet matched(sigs.count);
-  std::unordered_set<uint64_t> matched_outputs;  // (signature, output series) of a step
-  std::unordered_map<uint64_t, uint32_t> output_of;  // (many series, one series) -> output
-  SeriesBuilder builder;
+namespace {
 
-  // resultMetric: the "many" side's labels, without the name for arithmetic, reduced to the
-  // on() labels (or without the ignoring() ones) for one-to-one matching, plus the group_x
-  // labels copied from the "one" side.
-  auto result_series = [&](uint32_t ls, uint32_t rs) {
-    uint64_t key = (static_cast<uint64_t>(ls) << 32) | rs;
-    if (auto it = output_of.find(key); it != output_of.end()) return it->second;
-    Labels metric = many_series[ls].metric;
-    if (DropsMetricName(b.op)) metric = WithoutMetricName(metric);
-    if (m.card == VectorMatchCardinality::kOneToOne) {
-      metric = m.on ? KeepLabels(metric, m.matching_labels) : DeleteLabels(metric, m.matching_labels);
-    }
-    for (const std::string& name : m.include) {
-      SetLabel(metric, name, GetLabel(one_series[rs].metric, name));
-    }
-    if (b.return_bool) metric = WithoutMetricName(metric);
-    uint32_t id = builder.Intern(std::move(metric));
-    output_of.emplace(key, id);
-    return id;
-  };
+// VectorBinop over the steps: pairs each series of the "many" side with the series of the
+// "one" side that has its signature. One-to-many is evaluated as many-to-one with the sides
+// swapped, as in Prometheus.
+class VectorMatcher {
+ public:
+  VectorMatcher(const BinaryExpr& b, const std::vector<StepArg>& args, SeriesBuilder& builder)
+      : b_(b),
+        m_(*b.matching),
+        sigs_(args, m_),
+        swapped_(m_.card == VectorMatchCardinality::kOneToMany),
+        many_(swapped_ ? 1 : 0),
+        one_(1 - many_),
+        many_series_(args[many_].matrix),
+        one_series_(args[one_].matrix),
+        one_side_(sigs_.count),
+        matched_(sigs_.count),
+        builder_(builder) {}
 
-  return RunSteps(args, before, builder, [&](TimestampMs, size_t, const std::vector<StepVector>& in,
-                                             std::vector<StepOutput>& out) {
+  void Step(const std::vector<StepVector>& in, std::vector<StepOutput>& out) {
     if (in[0].empty() || in[1].empty()) return;
-    const StepVector& lhs = in[many];
-    const StepVector& rhs = in[one];
-    one_side.NextStep();
-    matched.NextStep();
-    matched_outputs.clear();
-    for (uint32_t j = 0; j < rhs.size(); ++j) {
-      uint32_t sig = sigs.side[one][rhs[j].series];
-      if (one_side.Has(sig)) {
-        const Labels& current = one_series[rhs[j].series].metric;
-        const Labels& earlier = one_series[rhs[one_side.IndexOf(sig)].series].metric;
-        ThrowExecution("found duplicate series for the match group " +
-                       GoLabelsString(MatchLabels(current, m.matching_labels, m.on)) + " on the " +
-                       (swapped ? "left" : "right") + " hand-side of the operation: [" +
-                       GoLabelsString(current) + ", " + GoLabelsString(earlier) +
-                       "];many-to-many matching not allowed: matching labels must be unique on one side");
-      }
-      one_side.Put(sig, j);
-    }
-    for (const StepSample& ls : lhs) {
-      uint32_t sig = sigs.side[many][ls.series];
-      if (!one_side.Has(sig)) continue;
-      const StepSample& rs = rhs[one_side.IndexOf(sig)];
-      double vl = swapped ? rs.v : ls.v;
-      double vr = swapped ? ls.v : rs.v;
-      auto [value, keep] = ElemBinop(b.op, vl, vr);
-      if (b.return_bool) {
+    IndexOneSide(in[one_]);
+    matched_.NextStep();
+    matched_outputs_.clear();
+    const StepVector& rhs = in[one_];
+    for (const StepSample& ls : in[many_]) {
+      uint32_t sig = sigs_.side[many_][ls.series];
+      if (!one_side_.Has(sig)) continue;
+      const StepSample& rs = rhs[one_side_.IndexOf(sig)];
+      auto [value, keep] = ElemBinop(b_.op, swapped_ ? rs.v : ls.v, swapped_ ? ls.v : rs.v);
+      if (b_.return_bool) {
         value = keep ? 1 : 0;
       } else if (!keep) {
         continue;
       }
-      uint32_t series = result_series(ls.series, rs.series);
-      if (m.card == VectorMatchCardinality::kOneToOne) {
-        if (matched.Has(sig)) {
+      uint32_t series = ResultSeries(ls.series, rs.series);
+      if (m_.card == VectorMatchCardinality::kOneToOne) {
+        if (matched_.Has(sig)) {
           ThrowExecution("multiple matches for labels: many-to-one matching must be explicit "
                          "(group_left/group_right)");
         }
-        matched.Put(sig, 0);
-      } else if (!matched_outputs.insert((static_cast<uint64_t>(sig) << 32) | series).second) {
+        matched_.Put(sig, 0);
+      } else if (!matched_outputs_.insert((static_cast<uint64_t>(sig) << 32) | series).second) {
         ThrowExecution("multiple matches for labels: grouping labels must ensure unique matches");
       }
       out.push_back({series, value});
     }
-  });
+  }
+
+ private:
+  // The "one" side's samples by signature; two with one signature make the match ambiguous.
+  void IndexOneSide(const StepVector& rhs) {
+    one_side_.NextStep();
+    for (uint32_t j = 0; j < rhs.size(); ++j) {
+      uint32_t sig = sigs_.side[one_][rhs[j].series];
+      if (one_side_.Has(sig)) {
+        const Labels& current = one_series_[rhs[j].series].metric;
+        const Labels& earlier = one_series_[rhs[one_side_.IndexOf(sig)].series].metric;
+        ThrowExecution("found duplicate series for the match group " +
+                       GoLabelsString(MatchLabels(current, m_.matching_labels, m_.on)) + " on the " +
+                       (swapped_ ? "left" : "right") + " hand-side of the operation: [" +
+                       GoLabelsString(current) + ", " + GoLabelsString(earlier) +
+                       "];many-to-many matching not allowed: matching labels must be unique on one side");
+      }
+      one_side_.Put(sig, j);
+    }
+  }
+
+  // resultMetric: the "many" side's labels, without the name for arithmetic, reduced to the
+  // on() labels (or without the ignoring() ones) for one-to-one matching, plus the group_x
+  // labels copied from the "one" side; cached per pair of series.
+  uint32_t ResultSeries(uint32_t ls, uint32_t rs) {
+    uint64_t key = (static_cast<uint64_t>(ls) << 32) | rs;
+    if (auto it = output_of_.find(key); it != output_of_.end()) return it->second;
+    Labels metric = many_series_[ls].metric;
+    if (DropsMetricName(b_.op)) metric = WithoutMetricName(metric);
+    if (m_.card == VectorMatchCardinality::kOneToOne) {
+      metric = m_.on ? KeepLabels(metric, m_.matching_labels) : DeleteLabels(metric, m_.matching_labels);
+    }
+    for (const std::string& name : m_.include) {
+      SetLabel(metric, name, GetLabel(one_series_[rs].metric, name));
+    }
+    if (b_.return_bool) metric = WithoutMetricName(metric);
+    uint32_t id = builder_.Intern(std::move(metric));
+    output_of_.emplace(key, id);
+    return id;
+  }
+
+  const BinaryExpr& b_;
+  const VectorMatching& m_;
+  Signatures sigs_;
+  const bool swapped_;
+  const int many_, one_;
+  const Matrix& many_series_;
+  const Matrix& one_series_;
+  SignatureSet one_side_;
+  SignatureSet matched_;
+  std::unordered_set<uint64_t> matched_outputs_;     // (signature, output series) of a step
+  std::unordered_map<uint64_t, uint32_t> output_of_;  // (many series, one series) -> output
+  SeriesBuilder& builder_;
+};
+
+}  // namespace
+
+Matrix Evaluator::EvalVectorBinary(BinaryExpr& b) {
+  int64_t before = q_.current_samples;
+  std::vector<StepArg> args = EvalArgs({b.lhs.get(), b.rhs.get()});
+  SeriesBuilder builder;
+  VectorMatcher matcher(b, args, builder);
+  return RunSteps(args, before, builder,
+                  [&](TimestampMs, size_t, const std::vector<StepVector>& in,
+                      std::vector<StepOutput>& out) { matcher.Step(in, out); });
 }
 
 // and, or, unless: filter the left side by the presence of a matching series on the right (or

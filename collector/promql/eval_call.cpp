@@ -126,33 +126,36 @@ Matrix Evaluator::EvalRangeFunction(Call& c, size_t range_arg) {
   RunRangeFunction(c, *source, args, range_arg, &result, &present);
   q_.current_samples -= subquery_samples;
 
-  if (c.func->name == "absent_over_time") {
-    // 1 at the steps where no series had a sample in its window, labelled from the selector.
-    FunctionCallContext ctx;
-    ctx.call = &c;
-    ctx.args.resize(c.args.size());
-    Matrix none;
-    ctx.range_arg = &none;
-    ctx.range_ms = source->range_ms;
-    MatrixSeries absent;
-    size_t step = 0;
-    for (TimestampMs ts = start_; ts <= end_; ts += interval_, ++step) {
-      if (present[step]) continue;
-      ctx.ts_ms = ts;
-      ctx.window_end_ms = ts - source->offset_ms;
-      ctx.window_start_ms = ctx.window_end_ms - source->range_ms;
-      Value v = Invoke(ctx);
-      const Vector* vec = std::get_if<Vector>(&v);
-      if (!vec || vec->empty()) continue;
-      if (absent.points.empty()) absent.metric = vec->front().metric;
-      absent.points.push_back({ts, vec->front().v});
-    }
-    Matrix out;
-    if (!absent.points.empty()) out.push_back(std::move(absent));
-    return out;
-  }
+  if (c.func->name == "absent_over_time") return AbsentOverTime(c, *source, present);
   if (ContainsSameLabelset(result)) ThrowExecution(kSameLabelsetError);
   return result;
+}
+
+// 1 at the steps where no series had a sample in its window, labelled from the selector (the
+// labels come from the function, called with an empty range vector).
+Matrix Evaluator::AbsentOverTime(Call& c, const RangeSource& source, const std::vector<bool>& present) {
+  FunctionCallContext ctx;
+  ctx.call = &c;
+  ctx.args.resize(c.args.size());
+  Matrix none;
+  ctx.range_arg = &none;
+  ctx.range_ms = source.range_ms;
+  MatrixSeries absent;
+  size_t step = 0;
+  for (TimestampMs ts = start_; ts <= end_; ts += interval_, ++step) {
+    if (present[step]) continue;
+    ctx.ts_ms = ts;
+    ctx.window_end_ms = ts - source.offset_ms;
+    ctx.window_start_ms = ctx.window_end_ms - source.range_ms;
+    Value v = Invoke(ctx);
+    const Vector* vec = std::get_if<Vector>(&v);
+    if (!vec || vec->empty()) continue;
+    if (absent.points.empty()) absent.metric = vec->front().metric;
+    absent.points.push_back({ts, vec->front().v});
+  }
+  Matrix out;
+  if (!absent.points.empty()) out.push_back(std::move(absent));
+  return out;
 }
 
 // The window of each step is [t - offset - range, t - offset]; the samples held in it count

@@ -117,6 +117,7 @@ class Evaluator {
   Matrix EvalTimestampOfSelector(Call& c, VectorSelector& vs);
   Matrix EvalInstantFunction(Call& c, std::vector<StepArg> args, int64_t samples_before);
   Matrix EvalRangeFunction(Call& c, size_t range_arg);
+  Matrix AbsentOverTime(Call& c, const RangeSource& source, const std::vector<bool>& present);
   void RunRangeFunction(Call& c, RangeSource& source, const std::vector<StepArg>& args,
                         size_t range_arg, Matrix* out, std::vector<bool>* present);
 

@@ -143,6 +143,9 @@ struct QueueSender::Impl {
   std::condition_variable drained;
   std::vector<std::unique_ptr<SendShard>> shards;
   std::thread reader;
+  std::mutex sync_mu;
+  std::condition_variable sync_stop;
+  std::thread syncer;
 
   void Commit(QueuePosition delivered, const std::vector<QueuePosition>& lanes) {
     std::string error;
@@ -162,6 +165,7 @@ struct QueueSender::Impl {
   }
   bool Dispatch(const QueueRecord& raw, uint64_t seq);
   void ReadLoop();
+  void SyncLoop();
 };
 
 // Splits a record among the shards by series, so each series is always sent by the same one.
@@ -206,17 +210,22 @@ bool QueueSender::Impl::Dispatch(const QueueRecord& raw, uint64_t seq) {
 void QueueSender::Impl::ReadLoop() {
   uint64_t seq = 0;
   QueueRecord raw;
-  auto next_sync = Clock::now() + kSyncInterval;
   while (!abort.load()) {
-    if (Clock::now() >= next_sync) {
-      Sync();
-      next_sync = Clock::now() + kSyncInterval;
-    }
     if (!queue->Read(&raw)) {
-      queue->WaitReadable(next_sync);
+      queue->WaitReadable(Clock::now() + std::chrono::seconds(60));
       continue;
     }
     if (!Dispatch(raw, seq++)) break;
+  }
+}
+
+// On its own thread: the reader may wait on a full shard for as long as an outage lasts.
+void QueueSender::Impl::SyncLoop() {
+  std::unique_lock<std::mutex> lock(sync_mu);
+  while (!sync_stop.wait_for(lock, kSyncInterval, [&] { return abort.load(); })) {
+    lock.unlock();
+    Sync();
+    lock.lock();
   }
 }
 
@@ -260,6 +269,7 @@ std::unique_ptr<QueueSender> QueueSender::Open(const QueueSenderConfig& config,
     s->shards.push_back(std::make_unique<SendShard>(s->config, s->metrics.get(), ack, &s->abort));
   }
   s->reader = std::thread([s] { s->ReadLoop(); });
+  s->syncer = std::thread([s] { s->SyncLoop(); });
   return std::unique_ptr<QueueSender>(new QueueSender(std::move(impl)));
 }
 
@@ -301,10 +311,15 @@ void QueueSender::Close(std::chrono::milliseconds flush_deadline) {
     std::unique_lock<std::mutex> lock(s.drain_mu);
     s.drained.wait_until(lock, Clock::now() + flush_deadline, [&] { return s.queue->drained(); });
   }
-  s.abort.store(true);
+  {
+    std::lock_guard<std::mutex> lock(s.sync_mu);
+    s.abort.store(true);
+    s.sync_stop.notify_all();
+  }
   s.queue->Wake();
   for (auto& shard : s.shards) shard->Wake();
   s.reader.join();
+  s.syncer.join();
   s.shards.clear();
   s.Sync();
   if (!s.queue->drained()) {
