@@ -79,12 +79,13 @@ QueryResult Evaluate(const storage::Storage& storage, const EngineOptions& optio
                      Clock::time_point deadline) {
   eval::QueryContext q;
   q.storage = &storage;
-  q.lookback_delta_ms = options.lookback_delta_ms;
+  // Zero means the default, as Prometheus's NewEngine reads an unset lookback delta.
+  q.lookback_delta_ms = options.lookback_delta_ms > 0 ? options.lookback_delta_ms : 5 * 60 * 1000;
   q.max_samples = options.max_samples;
-  q.default_subquery_step_ms = options.default_subquery_step_ms;
+  q.default_subquery_step_ms = options.default_subquery_step_ms > 0 ? options.default_subquery_step_ms : 60'000;
   q.deadline = deadline;
   eval::PreprocessExpr(root, start, end, &q.step_invariant);
-  q.select_ranges = eval::SelectRanges(root, start, end, options.lookback_delta_ms);
+  q.select_ranges = eval::SelectRanges(root, start, end, q.lookback_delta_ms);
   // Offsets for @ relative to the start: step-invariant parts are evaluated only there.
   eval::SetOffsetForAtModifier(start, root);
   QueryResult result;

@@ -42,7 +42,8 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // `timeout_ms` > 0 overrides the engine's timeout for this query (the API's timeout=).
+  // `timeout_ms` > 0 (the API's timeout=) can shorten the engine's timeout for this query, never
+  // lengthen it: Prometheus applies both as nested deadlines.
   QueryResult InstantQuery(std::string_view query, TimestampMs ts, int64_t timeout_ms = 0);
   // Refuses more than 11,000 points per series ((end - start) / step), as Prometheus's API does.
   QueryResult RangeQuery(std::string_view query, TimestampMs start, TimestampMs end,

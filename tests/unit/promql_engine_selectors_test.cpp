@@ -238,6 +238,26 @@ TEST_CASE("engine: a query past its timeout stops with Prometheus's timeout erro
   CHECK(r.error == "query timed out in expression evaluation");
 }
 
+TEST_CASE("engine: past max_concurrent a query waits for a slot until its deadline") {
+  EngineOptions options;
+  options.max_concurrent = 1;
+  Db db(options);
+  std::atomic<bool> slow_done{false};
+  std::thread slow([&] {
+    // Runs until its 1.5 s timeout, holding the only slot.
+    db.engine().InstantQuery("max_over_time(vector(time())[100d:1s])", 0, 1500);
+    slow_done = true;
+  });
+  bool queued_out = false;
+  while (!slow_done && !queued_out) {
+    QueryResult r = db.engine().InstantQuery("1", 0, 100);
+    queued_out = r.error_type == QueryErrorType::kTimeout && r.error == "query timed out in query queue";
+  }
+  slow.join();
+  CHECK(queued_out);
+  CHECK(db.Instant("1", 0) == "scalar 1\n");  // the slot is free again
+}
+
 TEST_CASE("engine: queries run concurrently with ingestion") {
   EngineOptions options;
   options.max_concurrent = 2;
