@@ -8,6 +8,7 @@
 #include "collector/promql/eval_selectors.h"
 #include "collector/promql/function_call.h"
 #include "collector/promql/functions.h"
+#include "collector/promql/functions_series.h"
 
 namespace crmscope::promql::eval {
 
@@ -26,6 +27,21 @@ Value Invoke(const FunctionCallContext& ctx) {
   Value result = CallFunction(ctx, &error);
   if (!error.empty()) ThrowExecution(std::move(error));
   return result;
+}
+
+// A range-vector function's value for the one series of ctx.range_arg.
+bool ValueAt(const FunctionCallContext& ctx, SeriesValueFn value_of, double* value) {
+  if (value_of == nullptr) {
+    Value result = Invoke(ctx);
+    const Vector* v = std::get_if<Vector>(&result);
+    if (!v || v->empty()) return false;
+    *value = v->front().v;
+    return true;
+  }
+  std::string error;
+  bool ok = value_of(ctx.range_arg->front().points, ctx, value, &error);
+  if (!error.empty()) ThrowExecution(std::move(error));
+  return ok;
 }
 
 }  // namespace
@@ -164,8 +180,10 @@ Matrix Evaluator::AbsentOverTime(Call& c, const RangeSource& source, const std::
 void Evaluator::RunRangeFunction(Call& c, RangeSource& source,
                                  const std::vector<StepArg>& args, size_t range_arg, Matrix* out,
                                  std::vector<bool>* present) {
-  bool keep_name = c.func->name == "last_over_time";
+  bool keep_name = KeepsMetricName(c.func->name);
   bool absent = c.func->name == "absent_over_time";
+  // The function's value for one series, without the labels CallFunction would build per step.
+  SeriesValueFn value_of = FindSeriesValueFn(c.func->name);
   FunctionCallContext ctx;
   ctx.call = &c;
   ctx.args.resize(c.args.size());
@@ -210,10 +228,8 @@ void Evaluator::RunRangeFunction(Call& c, RangeSource& source,
       ctx.ts_ms = ts;
       ctx.window_start_ms = mint;
       ctx.window_end_ms = maxt;
-      Value result = Invoke(ctx);
-      if (const Vector* v = std::get_if<Vector>(&result); v && !v->empty()) {
-        series.points.push_back({ts, v->front().v});
-      }
+      double value = 0;
+      if (ValueAt(ctx, value_of, &value)) series.points.push_back({ts, value});
     }
     if (series.points.empty()) continue;
     int64_t n = static_cast<int64_t>(series.points.size());
