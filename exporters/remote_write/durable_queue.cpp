@@ -223,74 +223,90 @@ std::unique_ptr<DurableQueue> DurableQueue::Open(const Options& options, std::st
   return queue;
 }
 
-bool DurableQueue::Load(std::string* error) {
-  const std::string& dir = options_.dir;
+namespace {
+
+bool ListSegmentIds(const std::string& dir, std::vector<uint64_t>* ids, std::string* error) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) {
     *error = "cannot create queue directory " + dir + ": " + ec.message();
     return false;
   }
-  std::vector<uint64_t> ids;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     std::string name = entry.path().filename().string();
     if (name.size() <= kSegmentSuffix.size() || !name.ends_with(kSegmentSuffix)) continue;
     std::string digits = name.substr(0, name.size() - kSegmentSuffix.size());
     if (digits.find_first_not_of("0123456789") != std::string::npos) continue;
-    ids.push_back(std::stoull(digits));
+    ids->push_back(std::stoull(digits));
   }
   if (ec) {
     *error = "cannot list queue directory " + dir + ": " + ec.message();
     return false;
   }
-  std::sort(ids.begin(), ids.end());
+  std::sort(ids->begin(), ids->end());
+  return true;
+}
+
+}  // namespace
+
+// Counts a segment's records (those before `read_up_to` as already read) and cuts it back to its
+// last whole record.
+bool DurableQueue::ScanSegment(uint64_t id, uint64_t read_up_to, std::string* error) {
+  std::string path = SegmentPath(options_.dir, id);
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+  struct stat st {};
+  if (!fd || ::fstat(fd.get(), &st) != 0) {
+    *error = Errno("cannot open", path);
+    return false;
+  }
+  Segment segment{.id = id};
+  uint64_t file_size = static_cast<uint64_t>(st.st_size);
+  RecordHeader header;
+  std::string payload;
+  while (segment.size < file_size &&
+         ReadRecord(fd.get(), segment.size, file_size, &header, &payload)) {
+    if (segment.size < read_up_to) {
+      segment.read_samples += header.samples;
+      segment.read_metadata += header.metadata;
+    }
+    segment.size += kHeaderBytes + header.length;
+    segment.samples += header.samples;
+    segment.metadata += header.metadata;
+  }
+  if (segment.size < file_size) {
+    // A record cut short by a crash or power loss (or damaged): nothing after it is reachable.
+    log::Warn("Cutting off a torn or corrupt queue tail",
+              {{"segment", path}, {"valid_bytes", std::to_string(segment.size)},
+               {"file_bytes", std::to_string(file_size)}});
+    corrupt_bytes_ += file_size - segment.size;
+    if (::ftruncate(fd.get(), static_cast<off_t>(segment.size)) != 0) {
+      *error = Errno("cannot truncate", path);
+      return false;
+    }
+  }
+  bytes_ += segment.size;
+  segments_.push_back(segment);
+  return true;
+}
+
+bool DurableQueue::Load(std::string* error) {
+  const std::string& dir = options_.dir;
+  std::vector<uint64_t> ids;
+  if (!ListSegmentIds(dir, &ids, error)) return false;
   Checkpoint saved;
   bool have_checkpoint = ReadCheckpoint(dir, &saved);
   const QueuePosition& checkpoint = saved.delivered;
   if (!have_checkpoint && fs::exists(CheckpointPath(dir))) {
     log::Warn("Unreadable queue checkpoint, resending the whole queue", {{"dir", dir}});
   }
-  std::string payload;
   for (uint64_t id : ids) {
-    std::string path = SegmentPath(dir, id);
     // Segments wholly before the checkpoint were delivered; a crash came before their deletion.
     if (have_checkpoint && id < checkpoint.segment) {
-      ::unlink(path.c_str());
+      ::unlink(SegmentPath(dir, id).c_str());
       continue;
     }
-    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
-    struct stat st {};
-    if (!fd || ::fstat(fd.get(), &st) != 0) {
-      *error = Errno("cannot open", path);
-      return false;
-    }
-    Segment segment{.id = id};
-    uint64_t file_size = static_cast<uint64_t>(st.st_size);
-    RecordHeader header;
-    bool at_checkpoint = have_checkpoint && id == checkpoint.segment;
-    while (segment.size < file_size &&
-           ReadRecord(fd.get(), segment.size, file_size, &header, &payload)) {
-      if (at_checkpoint && segment.size < checkpoint.offset) {
-        segment.read_samples += header.samples;
-        segment.read_metadata += header.metadata;
-      }
-      segment.size += kHeaderBytes + header.length;
-      segment.samples += header.samples;
-      segment.metadata += header.metadata;
-    }
-    if (segment.size < file_size) {
-      // A record cut short by a crash or power loss (or damaged): nothing after it is reachable.
-      log::Warn("Cutting off a torn or corrupt queue tail",
-                {{"segment", path}, {"valid_bytes", std::to_string(segment.size)},
-                 {"file_bytes", std::to_string(file_size)}});
-      corrupt_bytes_ += file_size - segment.size;
-      if (::ftruncate(fd.get(), static_cast<off_t>(segment.size)) != 0) {
-        *error = Errno("cannot truncate", path);
-        return false;
-      }
-    }
-    bytes_ += segment.size;
-    segments_.push_back(segment);
+    uint64_t read_up_to = have_checkpoint && id == checkpoint.segment ? checkpoint.offset : 0;
+    if (!ScanSegment(id, read_up_to, error)) return false;
   }
   if (segments_.empty()) {
     uint64_t id = have_checkpoint ? checkpoint.segment + 1 : 1;
@@ -309,11 +325,7 @@ bool DurableQueue::Load(std::string* error) {
     return false;
   }
   Segment* at = have_checkpoint ? FindSegment(checkpoint.segment) : nullptr;
-  if (at && checkpoint.offset <= at->size) {
-    read_ = checkpoint;
-  } else {
-    read_ = {segments_.front().id, 0};
-  }
+  read_ = at && checkpoint.offset <= at->size ? checkpoint : QueuePosition{segments_.front().id, 0};
   committed_ = read_;
   if (have_checkpoint) lanes_at_open_ = committed_lanes_ = saved.lanes;
   return true;

@@ -100,6 +100,7 @@ class DurableQueue {
   struct Files;
   explicit DurableQueue(const Options& options);
   bool Load(std::string* error);
+  bool ScanSegment(uint64_t id, uint64_t read_up_to, std::string* error);
   bool Roll(std::string* error);
   void DropOldest(Dropped* dropped);
   Segment* FindSegment(uint64_t id);
