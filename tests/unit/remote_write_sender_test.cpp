@@ -494,7 +494,8 @@ TEST_CASE("kill -9 with data queued loses nothing; only batches in flight are se
   auto sender = OpenSender(config);
   auto distinct = [&](const std::string& name) {
     std::set<TimestampMs> times;
-    for (const Sample& s : receiver.series()[name + "{}"]) times.insert(s.t);
+    auto series = receiver.series();  // a range-for over a part of the temporary would dangle
+    for (const Sample& s : series[name + "{}"]) times.insert(s.t);
     return times.size();
   };
   REQUIRE(WaitFor([&] { return distinct(stuck) == 250; }));
