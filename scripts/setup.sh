@@ -8,7 +8,7 @@ build_pkgs=(
   g++ cmake make pkg-config
   prometheus-cpp-dev libcivetweb-dev nlohmann-json3-dev libsqlite3-dev sqlite3
   doctest-dev libcurl4-openssl-dev libprotobuf-dev protobuf-compiler
-  libsnappy-dev libyaml-cpp-dev libre2-dev libhiredis-dev libssl-dev
+  libsnappy-dev libyaml-cpp-dev libre2-dev libhiredis-dev libssl-dev zlib1g-dev
 )
 # Peers that tests, benchmarks and the demo run beside crmscope.
 peer_pkgs=(
