@@ -238,7 +238,9 @@ TEST_CASE("probe: timeout and connection refused") {
   double wall = std::chrono::duration<double>(Clock::now() - start).count();
   CHECK(timed_out.at("probe_success") == 0);
   CHECK(timed_out.at("probe_http_status_code") == 0);
-  CHECK(timed_out.at("probe_duration_seconds") >= 0.3);
+  // libcurl's timer can end a fraction of a millisecond before the 300 ms it enforces (measured
+  // 0.2998 s once), so the bound allows 10 ms of clock granularity.
+  CHECK(timed_out.at("probe_duration_seconds") >= 0.29);
   CHECK(timed_out.at("probe_duration_seconds") < 1.0);
   CHECK(wall < 1.0);
   CHECK(timed_out.phase("connect") > 0);
