@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "common/log.h"
+#include "common/thread_name.h"
 
 namespace crmscope::agent {
 
@@ -57,7 +58,13 @@ CollectionLoop::CollectionLoop(std::vector<ScheduledSource> sources, BatchConsum
 CollectionLoop::~CollectionLoop() { Stop(); }
 
 void CollectionLoop::Start() {
-  for (auto& slot : slots_) threads_.emplace_back([this, s = slot.get()] { Run(*s); });
+  for (auto& slot : slots_) {
+    threads_.emplace_back([this, s = slot.get()] {
+      // "src:nginx_log", "src:host": the source's kind, before the ':' that starts its target.
+      SetCurrentThreadName("src:" + s->name.substr(0, s->name.find(':')));
+      Run(*s);
+    });
+  }
 }
 
 void CollectionLoop::Stop() {

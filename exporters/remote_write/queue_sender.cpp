@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "common/thread_name.h"
 #include "exporters/remote_write/durable_queue.h"
 #include "exporters/remote_write/send_shard.h"
 #include "exporters/remote_write/sender_metrics.h"
@@ -173,29 +174,27 @@ bool QueueSender::Impl::Dispatch(const QueueRecord& raw, uint64_t seq) {
   auto record = std::make_shared<QueuedRecord>();
   record->seq = seq;
   std::string error;
-  if (!Decode(raw.payload, kMaxDecodedRecordBytes, &record->decoded, &error)) {
+  if (!IndexRecord(raw.payload, kMaxDecodedRecordBytes, record.get(), &error)) {
     log::Error("Undecodable record in the remote write queue, skipping it",
                {{"remote_name", config.name}, {"err", error}});
     metrics->samples_dropped->Increment(raw.samples);
     tracker->Add(seq, raw.end, 0);
     return true;
   }
-  const DecodedRequest& decoded = record->decoded;
   std::vector<ShardWork> parts(shards.size());
-  for (uint32_t i = 0; i < decoded.series().size(); ++i) {
-    const DecodedRequest::Series& s = decoded.series()[i];
-    if (s.sample_end == s.sample_begin) continue;
-    uint64_t hash = HashLabels(decoded.labels().data() + s.label_begin, s.label_end - s.label_begin);
-    ShardWork& part = parts[hash % parts.size()];
-    part.series.emplace_back(i, hash);
+  for (uint32_t i = 0; i < record->series.size(); ++i) {
+    const QueuedRecord::Series& s = record->series[i];
+    ShardWork& part = parts[s.hash % parts.size()];
+    part.series.push_back(i);
     part.samples += s.sample_end - s.sample_begin;
   }
-  parts[0].metadata = !decoded.metadata().empty();
+  const size_t metadata = record->metadata.size();
+  parts[0].metadata = metadata > 0;
   uint64_t units = 0;
   for (size_t k = 0; k < parts.size(); ++k) {
     // Delivered before the last restart, after what the queue's main position says.
     if (k < lanes_at_open.size() && raw.end <= lanes_at_open[k]) parts[k] = ShardWork();
-    units += parts[k].samples + (parts[k].metadata ? decoded.metadata().size() : 0);
+    units += parts[k].samples + (parts[k].metadata ? metadata : 0);
   }
   tracker->Add(seq, raw.end, units);
   for (size_t k = 0; k < parts.size(); ++k) {
@@ -266,10 +265,16 @@ std::unique_ptr<QueueSender> QueueSender::Open(const QueueSenderConfig& config,
     auto ack = [s, i](const Acknowledgements& acks, const QueuePosition* through) {
       s->tracker->Ack(i, acks, through);
     };
-    s->shards.push_back(std::make_unique<SendShard>(s->config, s->metrics.get(), ack, &s->abort));
+    s->shards.push_back(std::make_unique<SendShard>(i, s->config, s->metrics.get(), ack, &s->abort));
   }
-  s->reader = std::thread([s] { s->ReadLoop(); });
-  s->syncer = std::thread([s] { s->SyncLoop(); });
+  s->reader = std::thread([s] {
+    SetCurrentThreadName("rw-read");
+    s->ReadLoop();
+  });
+  s->syncer = std::thread([s] {
+    SetCurrentThreadName("rw-sync");
+    s->SyncLoop();
+  });
   return std::unique_ptr<QueueSender>(new QueueSender(std::move(impl)));
 }
 

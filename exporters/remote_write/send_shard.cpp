@@ -3,24 +3,19 @@
 #include <prometheus/counter.h>
 #include <prometheus/histogram.h>
 
+#include <snappy.h>
+
 #include <algorithm>
 #include <random>
 
 #include "common/log.h"
+#include "common/thread_name.h"
 
 namespace crmscope::remote_write {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-bool SameLabels(const Labels& have, const LabelView* labels, size_t n) {
-  if (have.size() != n) return false;
-  for (size_t i = 0; i < n; ++i) {
-    if (have[i].name != labels[i].name || have[i].value != labels[i].value) return false;
-  }
-  return true;
-}
 
 // Somewhere in [backoff/2, backoff]: shards and agents that failed together do not all retry in
 // the same instant, while the wait still grows with the backoff.
@@ -41,14 +36,17 @@ void AddAck(Acknowledgements& acks, uint64_t seq, uint64_t units) {
 
 }  // namespace
 
-SendShard::SendShard(const QueueSenderConfig& config, SenderMetrics* metrics, AckFunction ack,
-                     const std::atomic<bool>* abort)
+SendShard::SendShard(int index, const QueueSenderConfig& config, SenderMetrics* metrics,
+                     AckFunction ack, const std::atomic<bool>* abort)
     : config_(config),
       metrics_(metrics),
       ack_(std::move(ack)),
       abort_(abort),
       client_(config, abort),
-      thread_([this] { Run(); }) {}
+      thread_([this, index] {
+        SetCurrentThreadName("rw-shard-" + std::to_string(index));
+        Run();
+      }) {}
 
 SendShard::~SendShard() {
   Wake();
@@ -58,7 +56,8 @@ SendShard::~SendShard() {
 bool SendShard::Push(ShardWork work) {
   std::unique_lock<std::mutex> lock(mu_);
   space_.wait(lock, [&] {
-    return abort_->load() || input_samples_ < static_cast<size_t>(config_.capacity);
+    size_t limit = static_cast<size_t>(failing_ ? config_.max_samples_per_send : config_.capacity);
+    return abort_->load() || input_samples_ < limit;
   });
   if (abort_->load()) return false;
   input_samples_ += work.samples;
@@ -101,26 +100,17 @@ void SendShard::Run() {
   }
 }
 
-TimeSeries& SendShard::SeriesSlot(const LabelView* labels, size_t n, uint64_t hash) {
-  auto [it, inserted] = slot_of_.try_emplace(hash, batch_.series.size());
-  if (!inserted && SameLabels(batch_.series[it->second].labels, labels, n)) {
-    return batch_.series[it->second];
+SendShard::BatchSeries& SendShard::SeriesSlot(const QueuedRecord::Series& series) {
+  auto [it, inserted] = slot_of_.try_emplace(series.hash, batch_used_);
+  if (!inserted && batch_series_[it->second].label_fields == series.label_fields) {
+    return batch_series_[it->second];
   }
   // New in this batch (or, rarely, a hash collision: then the series gets a slot of its own).
-  if (spare_.empty()) {
-    batch_.series.emplace_back();
-  } else {
-    batch_.series.push_back(std::move(spare_.back()));
-    spare_.pop_back();
-  }
-  TimeSeries& series = batch_.series.back();
-  series.labels.resize(n);
-  for (size_t i = 0; i < n; ++i) {
-    series.labels[i].name.assign(labels[i].name);
-    series.labels[i].value.assign(labels[i].value);
-  }
-  series.samples.clear();
-  return series;
+  if (batch_used_ == batch_series_.size()) batch_series_.emplace_back();
+  BatchSeries& slot = batch_series_[batch_used_++];
+  slot.label_fields.assign(series.label_fields);
+  slot.samples.clear();
+  return slot;
 }
 
 void SendShard::TakeIntoBatch() {
@@ -130,23 +120,20 @@ void SendShard::TakeIntoBatch() {
   while (!input_.empty() && batch_samples_ < max_samples) {
     ShardWork& work = input_.front();
     const QueuedRecord& record = *work.record;
-    const DecodedRequest& decoded = record.decoded;
     if (work.metadata) {
-      for (const MetricMetadata& m : decoded.metadata()) batch_.metadata.push_back(m);
-      batch_metadata_ += decoded.metadata().size();
-      AddAck(acks_, record.seq, decoded.metadata().size());
+      for (std::string_view field : record.metadata) batch_metadata_fields_.append(field);
+      batch_metadata_ += record.metadata.size();
+      AddAck(acks_, record.seq, record.metadata.size());
       work.metadata = false;
       took = true;
     }
     while (work.next_series < work.series.size() && batch_samples_ < max_samples) {
-      const auto& [index, hash] = work.series[work.next_series];
-      const DecodedRequest::Series& s = decoded.series()[index];
+      const QueuedRecord::Series& s = record.series[work.series[work.next_series]];
       size_t total = s.sample_end - s.sample_begin;
       size_t take = std::min(total - work.next_sample, max_samples - batch_samples_);
       if (take > 0) {
-        TimeSeries& slot = SeriesSlot(decoded.labels().data() + s.label_begin,
-                                      s.label_end - s.label_begin, hash);
-        const Sample* from = decoded.samples().data() + s.sample_begin + work.next_sample;
+        BatchSeries& slot = SeriesSlot(s);
+        const Sample* from = record.samples.data() + s.sample_begin + work.next_sample;
         slot.samples.insert(slot.samples.end(), from, from + take);
         batch_samples_ += take;
         input_samples_ -= take;
@@ -176,7 +163,14 @@ bool SendShard::SleepUnlessAborted(std::chrono::milliseconds delay) {
 }
 
 void SendShard::SendBatch() {
-  body_ = Encode(batch_);
+  wire_.clear();
+  for (size_t i = 0; i < batch_used_; ++i) {
+    const BatchSeries& s = batch_series_[i];
+    AppendSeriesField(s.label_fields, s.samples.data(), s.samples.size(), &wire_);
+  }
+  wire_.append(batch_metadata_fields_);
+  body_.clear();
+  snappy::Compress(wire_.data(), wire_.size(), &body_);
   double samples = static_cast<double>(batch_samples_);
   int64_t backoff_ms = config_.min_backoff_ms;
   for (int attempt = 1;; ++attempt) {
@@ -208,20 +202,28 @@ void SendShard::SendBatch() {
     backoff_ms = std::min(backoff_ms * 2, config_.max_backoff_ms);
     // One line per batch that starts failing, not one per attempt through a long outage.
     if (attempt == 1) {
+      SetFailing(true);
       log::Warn("Failed to send batch, retrying",
                 {{"remote_name", config_.name}, {"url", config_.url}, {"status", status},
                  {"retry_in", std::to_string(delay.count()) + "ms"}, {"err", outcome.error}});
     }
     if (!SleepUnlessAborted(delay)) return;
   }
+  SetFailing(false);
   ack_(acks_, completes_share_ ? &completed_through_ : nullptr);
   ClearBatch();
 }
 
+void SendShard::SetFailing(bool failing) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (failing_ == failing) return;
+  failing_ = failing;
+  if (!failing) space_.notify_all();
+}
+
 void SendShard::ClearBatch() {
-  for (TimeSeries& series : batch_.series) spare_.push_back(std::move(series));
-  batch_.series.clear();
-  batch_.metadata.clear();
+  batch_used_ = 0;
+  batch_metadata_fields_.clear();
   slot_of_.clear();
   acks_.clear();
   completes_share_ = false;

@@ -20,21 +20,16 @@
 #include "exporters/remote_write/codec.h"
 #include "exporters/remote_write/durable_queue.h"
 #include "exporters/remote_write/queue_sender.h"
+#include "exporters/remote_write/queued_record.h"
 #include "exporters/remote_write/sender_metrics.h"
 #include "exporters/remote_write/write_client.h"
 
 namespace crmscope::remote_write {
 
-// A record read back from the queue, decoded once and shared by the shards sending its series.
-struct QueuedRecord {
-  uint64_t seq = 0;  // position in reading order, for acknowledgement
-  DecodedRequest decoded;
-};
-
 // The part of one record that goes to one shard.
 struct ShardWork {
-  std::shared_ptr<const QueuedRecord> record;
-  std::vector<std::pair<uint32_t, uint64_t>> series;  // (index in decoded.series(), label hash)
+  std::shared_ptr<const QueuedRecord> record;  // read once, shared by the shards sending it
+  std::vector<uint32_t> series;                 // indices into record->series
   bool metadata = false;                              // carries the record's metadata entries
   size_t samples = 0;
   QueuePosition end;  // the record's end in the queue
@@ -51,13 +46,15 @@ using AckFunction = std::function<void(const Acknowledgements&, const QueuePosit
 
 class SendShard {
  public:
-  SendShard(const QueueSenderConfig& config, SenderMetrics* metrics, AckFunction ack,
+  // `index` names the thread ("rw-shard-<index>").
+  SendShard(int index, const QueueSenderConfig& config, SenderMetrics* metrics, AckFunction ack,
             const std::atomic<bool>* abort);
   ~SendShard();  // the owner sets *abort (or calls Finish and waits) first, then Wake()
   SendShard(const SendShard&) = delete;
   SendShard& operator=(const SendShard&) = delete;
 
-  // Waits while the shard already buffers `capacity` samples; false once aborted.
+  // Waits while the shard already buffers `capacity` samples (max_samples_per_send while its
+  // endpoint fails: the queue on disk is the buffer then); false once aborted.
   bool Push(ShardWork work);
   // From now on a partial batch is sent at once instead of waiting for its deadline.
   void Flush();
@@ -67,9 +64,14 @@ class SendShard {
  private:
   void Run();
   void TakeIntoBatch();  // with mu_ held
-  TimeSeries& SeriesSlot(const LabelView* labels, size_t n, uint64_t hash);
+  struct BatchSeries {
+    std::string label_fields;  // as on the wire, copied from the record
+    std::vector<Sample> samples;
+  };
+  BatchSeries& SeriesSlot(const QueuedRecord::Series& series);
   void SendBatch();
   void ClearBatch();
+  void SetFailing(bool failing);
   bool SleepUnlessAborted(std::chrono::milliseconds delay);
 
   const QueueSenderConfig& config_;
@@ -84,10 +86,13 @@ class SendShard {
   std::deque<ShardWork> input_;
   size_t input_samples_ = 0;
   bool flush_ = false;
+  bool failing_ = false;  // the batch in hand is being retried
 
-  // The batch being built and sent; only the shard's thread touches it.
-  WriteRequest batch_;
-  std::vector<TimeSeries> spare_;  // cleared series kept for their allocations
+  // The batch being built and sent; only the shard's thread touches it. A series' samples from
+  // several records share one slot; slots past batch_used_ are kept for their allocations.
+  std::vector<BatchSeries> batch_series_;
+  size_t batch_used_ = 0;
+  std::string batch_metadata_fields_;  // the records' metadata fields, as on the wire
   std::unordered_map<uint64_t, size_t> slot_of_;
   size_t batch_samples_ = 0;
   size_t batch_metadata_ = 0;
@@ -95,7 +100,8 @@ class SendShard {
   Acknowledgements acks_;
   bool completes_share_ = false;  // the batch holds the last of at least one record's share
   QueuePosition completed_through_;
-  std::string body_;
+  std::string wire_;  // the batch as an uncompressed WriteRequest
+  std::string body_;  // ... snappy-compressed
 
   std::thread thread_;  // last: starts once the rest is built
 };
