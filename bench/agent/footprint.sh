@@ -39,7 +39,9 @@ done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/crmscope-footprint.XXXXXX")
 pids=()
+scraper_pid=
 cleanup() {
+  [ -n "$scraper_pid" ] && kill "$scraper_pid" 2>/dev/null
   for pid in "${pids[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   rm -rf "$work"
@@ -52,9 +54,14 @@ free_port() {
 }
 
 run_dir=$work/demo
+# The demo must outlast every window (its default --duration is 90 s): measured after it ends,
+# the agent would only be retrying against a stopped collector.
+demo_seconds=$((60 + runs * window + 60))
 "$crmscope" demo --run-dir "$run_dir" --build-dir "$build_dir" --nodes 2 --rate "$rate" \
-  --customers 20000 --orders 100000 --tickets 20000 --table-interval 60s >"$work/demo.out" 2>&1 &
-pids+=($!)
+  --customers 20000 --orders 100000 --tickets 20000 --table-interval 60s \
+  --duration "${demo_seconds}s" >"$work/demo.out" 2>&1 &
+demo_pid=$!
+pids+=("$demo_pid")
 for _ in $(seq 600); do [ -f "$run_dir/stack.json" ] && break; sleep 0.2; done
 [ -f "$run_dir/stack.json" ] || die "the demo did not start: $(tail -n 5 "$work/demo.out")"
 stack() {
@@ -62,7 +69,7 @@ stack() {
 for k in sys.argv[2].split("."): v = v[int(k)] if isinstance(v, list) else v[k]
 print(v)' "$run_dir/stack.json" "$1"
 }
-collector=$(stack collector.url) proxy=$(stack nginx.url) node=$(stack nodes.0.url)
+collector=$(stack collector.url) stub_status=$(stack nginx.stub_status_url) node=$(stack nodes.0.url)
 node_pid=$(stack nodes.0.process.pid)
 echo "$node_pid" >"$work/node.pid"
 format=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["nginx_log_format"].split("'"'"'")[1])' \
@@ -76,7 +83,7 @@ sources:
     - path: $run_dir/nginx/logs/access.log
       log_format: '$format'
   stub_status:
-    - url: $proxy/stub_status
+    - url: $stub_status
   scrape:
     - job_name: crm-node
       static_configs: [{targets: ['${node#http://}']}]
@@ -102,7 +109,7 @@ pids+=("$exporter_pid")
   curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$exporter_port/metrics" || true
   sleep 1
 done) &
-pids+=($!)
+scraper_pid=$!
 for _ in $(seq 100); do
   curl -fsS -o /dev/null "http://127.0.0.1:$agent_port/-/ready" 2>/dev/null && break
   sleep 0.1
@@ -117,6 +124,7 @@ for ((run = 1; run <= runs; run++)); do
   a0=$(cpu_ticks "$agent_pid") e0=$(cpu_ticks "$exporter_pid")
   sleep "$window"
   a1=$(cpu_ticks "$agent_pid") e1=$(cpu_ticks "$exporter_pid")
+  kill -0 "$demo_pid" 2>/dev/null || die "the demo stopped during window $run: $(tail -n 3 "$work/demo.out")"
   line=$(python3 -c 'import sys
 a0,a1,e0,e1,hz,w,ar,er = map(float, sys.argv[1:])
 print("%.3f %.1f %.3f %.1f" % (100*(a1-a0)/hz/w, ar/1024, 100*(e1-e0)/hz/w, er/1024))' \
@@ -125,8 +133,16 @@ print("%.3f %.1f %.3f %.1f" % (100*(a1-a0)/hz/w, ar/1024, 100*(e1-e0)/hz/w, er/1
   read -r acpu arss ecpu erss <<<"$line"
   log "window $run: agent ${acpu}% of a core, ${arss} MiB RSS; node_exporter ${ecpu}%, ${erss} MiB"
 done
-sent=$(curl -fsS "http://127.0.0.1:$agent_port/metrics" | awk '/^crmscope_agent_samples_sent_total/ {print $2}')
-log "agent samples sent to the collector: $sent"
+# Every source must have worked throughout, or the agent measured less than the issue's work.
+if grep -E 'level=(warn|error)' "$work/agent.log" >&2; then
+  die "the agent logged the problems above during the run"
+fi
+agent_metric() {
+  curl -fsS "http://127.0.0.1:$agent_port/metrics" | awk -v m="$1" '$1 ~ "^"m {print $2; exit}'
+}
+log "agent samples sent to the collector: $(agent_metric crmscope_agent_samples_sent_total)," \
+  "retried: $(agent_metric crmscope_agent_samples_retried_total)," \
+  "queue bytes at the end: $(agent_metric crmscope_agent_queue_bytes)"
 python3 - "$work/results" <<'PY'
 import statistics, sys
 rows = [list(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
