@@ -42,7 +42,7 @@ pids=()
 scraper_pid=
 cleanup() {
   [ -n "$scraper_pid" ] && kill "$scraper_pid" 2>/dev/null
-  for pid in "${pids[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   rm -rf "$work"
 }
