@@ -64,8 +64,15 @@ int Serve(const std::vector<std::string>& args) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
-  int signal = 0;
-  sigwait(&signals, &signal);
+  // While waiting for a stop signal, hand the heap's free pages back every 30 s: glibc only
+  // returns memory at the heap's top, and the holes scrape bodies and send batches leave below
+  // live data stay resident otherwise (bench/agent/footprint.sh: ~0.8 MiB of a 3.9 MiB heap).
+  int signal = -1;
+  const timespec trim_interval{.tv_sec = 30, .tv_nsec = 0};
+  while (signal != SIGINT && signal != SIGTERM) {
+    signal = sigtimedwait(&signals, nullptr, &trim_interval);
+    if (signal < 0) malloc_trim(0);
+  }
   log::Info("Stopping", {{"signal", signal == SIGINT ? "SIGINT" : "SIGTERM"}});
   runtime->Stop(std::chrono::milliseconds(flush_ms));
   log::Info("Stopped");
