@@ -4,7 +4,6 @@
 
 #include <array>
 #include <chrono>
-#include <cstdio>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -12,6 +11,7 @@
 #include "agent/sources/scrape/label_edit.h"
 #include "agent/sources/scrape/target_http_client.h"
 #include "agent/sources/scrape/target_series_cache.h"
+#include "common/log.h"
 
 namespace crmscope::agent {
 
@@ -73,20 +73,6 @@ bool ReadTokenFile(const std::string& path, std::string* token, std::string* err
   size_t last = token->find_last_not_of(" \t\r\n");
   *token = first == std::string::npos ? "" : token->substr(first, last - first + 1);
   return true;
-}
-
-// A logfmt value: bare when it can be, else quoted with \\ and \" escaped.
-std::string LogfmtValue(std::string_view value) {
-  if (!value.empty() && value.find_first_of(" \"=\\\n") == std::string_view::npos) {
-    return std::string(value);
-  }
-  std::string out = "\"";
-  for (char c : value) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    out.push_back(c == '\n' ? ' ' : c);
-  }
-  out.push_back('"');
-  return out;
 }
 
 struct Target {
@@ -198,13 +184,15 @@ void ScrapeSourceImpl::FinishTarget(Target& target, const std::string& failure, 
 
   std::lock_guard<std::mutex> lock(health_mu_);
   ScrapeTargetHealth& health = target.health;
-  if (health.up != up || (!up && health.last_error != error)) {
-    // Logged on a change only: a target down for hours must not fill the log.
-    std::string line = std::string("level=") + (up ? "info" : "warn") +
-                       " component=scrape job=" + LogfmtValue(config_.job_name) +
-                       " target=" + LogfmtValue(health.url) + " msg=";
-    line += up ? "\"Target is up\"" : "\"Scrape failed\" err=" + LogfmtValue(error);
-    std::fprintf(stderr, "%s\n", line.c_str());
+  // A change of state at warn/info, every failure at debug as Prometheus logs them: a target down
+  // for hours must not fill the log, and errors carry timings that differ on every attempt.
+  if (up && !health.up) {
+    log::Info("Target is up",
+              {{"component", "scrape"}, {"job", config_.job_name}, {"target", health.url}});
+  } else if (!up) {
+    log::Write(health.up ? log::Level::kWarn : log::Level::kDebug, "Scrape failed",
+               {{"component", "scrape"}, {"job", config_.job_name}, {"target", health.url},
+                {"err", error}});
   }
   health.up = up;
   health.last_error = std::move(error);
