@@ -265,7 +265,8 @@ std::unique_ptr<QueueSender> QueueSender::Open(const QueueSenderConfig& config,
     auto ack = [s, i](const Acknowledgements& acks, const QueuePosition* through) {
       s->tracker->Ack(i, acks, through);
     };
-    s->shards.push_back(std::make_unique<SendShard>(i, s->config, s->metrics.get(), ack, &s->abort));
+    s->shards.push_back(
+        std::make_unique<SendShard>(i, s->config, s->metrics.get(), ack, &s->abort));
   }
   s->reader = std::thread([s] {
     SetCurrentThreadName("rw-read");
