@@ -2,20 +2,17 @@
 // AppendSeriesField() writes into a batch must decode, through the receiver's own Decode(), to
 // exactly what was appended, and series must route by the same hash as before.
 #include <doctest/doctest.h>
-#include <snappy.h>
 
 #include <bit>
-#include <cmath>
 #include <limits>
 #include <string>
 
 #include "exporters/remote_write/codec.h"
 #include "exporters/remote_write/queued_record.h"
+#include "tests/unit/protobuf_wire.h"
 
 namespace rw = crmscope::remote_write;
-using crmscope::Label;
-using crmscope::Labels;
-using crmscope::LabelView;
+using namespace crmscope::testing;
 using crmscope::Sample;
 
 namespace {
@@ -37,35 +34,8 @@ rw::WriteRequest Request() {
   return request;
 }
 
-Labels LabelsOf(const rw::DecodedRequest& decoded, const rw::DecodedRequest::Series& series) {
-  Labels labels;
-  for (uint32_t i = series.label_begin; i < series.label_end; ++i) {
-    const LabelView& view = decoded.labels()[i];
-    labels.push_back(Label{std::string(view.name), std::string(view.value)});
-  }
-  return labels;
-}
-
-std::string Compressed(const std::string& raw) {
-  std::string out;
-  snappy::Compress(raw.data(), raw.size(), &out);
-  return out;
-}
-
-std::string Varint(uint64_t v) {
-  std::string out;
-  for (; v >= 0x80; v >>= 7) out.push_back(static_cast<char>((v & 0x7f) | 0x80));
-  out.push_back(static_cast<char>(v));
-  return out;
-}
-std::string BytesField(int field, const std::string& bytes) {
-  return Varint(static_cast<uint64_t>(field << 3 | 2)) + Varint(bytes.size()) + bytes;
-}
 std::string SampleBytes(double v, int64_t t) {
-  uint64_t bits = std::bit_cast<uint64_t>(v);
-  std::string out = "\x09";
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(bits >> (8 * i)));
-  return out + "\x10" + Varint(static_cast<uint64_t>(t));
+  return DoubleField(1, v) + VarintField(2, static_cast<uint64_t>(t));
 }
 
 }  // namespace

@@ -8,8 +8,10 @@
 #include <string>
 
 #include "exporters/remote_write/codec.h"
+#include "tests/unit/protobuf_wire.h"
 
 namespace rw = crmscope::remote_write;
+using namespace crmscope::testing;
 using crmscope::Label;
 using crmscope::Labels;
 using crmscope::LabelView;
@@ -36,15 +38,6 @@ rw::WriteRequest ManySeries(int count) {
   return request;
 }
 
-Labels LabelsOf(const rw::DecodedRequest& decoded, const rw::DecodedRequest::Series& series) {
-  Labels labels;
-  for (uint32_t i = series.label_begin; i < series.label_end; ++i) {
-    const LabelView& view = decoded.labels()[i];
-    labels.push_back(Label{std::string(view.name), std::string(view.value)});
-  }
-  return labels;
-}
-
 void CheckEqual(const rw::WriteRequest& sent, const rw::DecodedRequest& decoded) {
   REQUIRE(decoded.series().size() == sent.series.size());
   for (size_t i = 0; i < sent.series.size(); ++i) {
@@ -63,35 +56,6 @@ std::string Uncompressed(const std::string& body) {
   std::string out;
   REQUIRE(snappy::Uncompress(body.data(), body.size(), &out));
   return out;
-}
-
-std::string Compressed(const std::string& raw) {
-  std::string out;
-  snappy::Compress(raw.data(), raw.size(), &out);
-  return out;
-}
-
-// A minimal protobuf writer for the independent-encoder test: wire types 0 (varint),
-// 1 (64-bit) and 2 (length-delimited) as the protobuf encoding guide defines them.
-std::string Varint(uint64_t v) {
-  std::string out;
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-  return out;
-}
-std::string Key(int field, int wire_type) { return Varint(static_cast<uint64_t>(field << 3 | wire_type)); }
-std::string VarintField(int field, uint64_t v) { return Key(field, 0) + Varint(v); }
-std::string DoubleField(int field, double v) {
-  uint64_t bits = std::bit_cast<uint64_t>(v);
-  std::string out = Key(field, 1);
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(bits >> (8 * i)));
-  return out;
-}
-std::string BytesField(int field, const std::string& bytes) {
-  return Key(field, 2) + Varint(bytes.size()) + bytes;
 }
 
 }  // namespace
