@@ -165,7 +165,8 @@ uint64_t HashString(uint64_t h, std::string_view s) {
     h = Mix(h, w);
   }
   uint64_t tail = 0;
-  std::memcpy(&tail, s.data() + i, s.size() - i);
+  // Guarded: an empty view may have a null data(), which memcpy must not get even for 0 bytes.
+  if (i < s.size()) std::memcpy(&tail, s.data() + i, s.size() - i);
   return Mix(h, tail ^ (static_cast<uint64_t>(s.size()) << 56));
 }
 
