@@ -227,7 +227,8 @@ TEST_CASE("query_result_json: the number pieces") {
 TEST_CASE("query_params: instant query parameters and Prometheus's messages") {
   api::InstantQueryParams p;
   api::ApiError error;
-  REQUIRE(api::ParseInstantQueryParams(Form("query=up&time=1.5"), 99, &p, &error));
+  const auto form = Form("query=up&time=1.5");  // p.query points into it
+  REQUIRE(api::ParseInstantQueryParams(form, 99, &p, &error));
   CHECK(p.query == "up");
   CHECK(p.time == 1500);
   CHECK_FALSE(p.timeout_ns);
