@@ -19,8 +19,11 @@ bool Exposes(std::span<const LabelView> exposed, std::string_view name) {
 // "exported_" until the name is used by no exposed label, target label or earlier rename.
 void KeepConflictsAsExported(std::vector<Label>& conflicts, std::span<const LabelView> exposed,
                              const Labels& target, Labels& out) {
-  std::stable_sort(conflicts.begin(), conflicts.end(), [](const Label& a, const Label& b) {
-    return a.name.size() < b.name.size();
+  // Prometheus stable-sorts by length conflicts it collected in target-label (name) order; the
+  // target labels are sorted here too, so that is (length, name) order. (std::stable_sort's
+  // temporary buffer also trips GCC 12's ASan with a false new/free mismatch.)
+  std::sort(conflicts.begin(), conflicts.end(), [](const Label& a, const Label& b) {
+    return a.name.size() != b.name.size() ? a.name.size() < b.name.size() : a.name < b.name;
   });
   for (size_t i = 0; i < conflicts.size(); ++i) {
     std::string name = conflicts[i].name;
