@@ -252,7 +252,7 @@ TEST_CASE("probe: timeout and connection refused") {
   by_interval.interval_ms = 300;
   RecordingSink capped = RunProbe(by_interval);
   CHECK(capped.at("probe_success") == 0);
-  CHECK(capped.at("probe_duration_seconds") >= 0.3);
+  CHECK(capped.at("probe_duration_seconds") >= 0.29);  // as above: libcurl's timer granularity
   CHECK(capped.at("probe_duration_seconds") < 1.0);
 
   RecordingSink refused = RunProbe(Probe("http://127.0.0.1:" + std::to_string(FreePort()) + "/"));
