@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "exporters/http/gzip_body.h"
 
 namespace crmscope::http {
 
@@ -93,6 +94,18 @@ void SendResponse(mg_connection* conn, const HttpRequest& request, const HttpRes
   if (has_body && request.method() != "HEAD" && !response.body.empty()) {
     mg_write(conn, response.body.data(), response.body.size());
   }
+}
+
+// As Prometheus's API: a body goes gzip'ed to a client that accepts it, unless its handler
+// already encoded it (Content-Encoding set).
+void CompressIfAccepted(const HttpRequest& request, HttpResponse& response) {
+  if (response.body.empty() || IsBodylessStatus(response.status)) return;
+  for (const auto& [name, value] : response.headers) {
+    if (EqualsIgnoreCase(name, "Content-Encoding")) return;
+  }
+  if (!AcceptsGzip(request.Header("Accept-Encoding"))) return;
+  response.body = GzipBody(response.body);
+  response.headers.emplace_back("Content-Encoding", "gzip");
 }
 
 }  // namespace
@@ -238,6 +251,7 @@ int HttpServer::OnRequest(mg_connection* conn) {
     log::Error("request handler failed", {{"path", request.path()}, {"err", e.what()}});
     response = HttpResponse::Text(500, "internal error");
   }
+  CompressIfAccepted(request, response);
   SendResponse(conn, request, response);
   return response.status;
 }
