@@ -2,85 +2,22 @@
 // hand: by/without, NaN and Inf handling, topk/bottomk ties, quantile, count_values, and how
 // range-vector functions, timestamp() and absent_over_time() are evaluated.
 #include <doctest/doctest.h>
-#include <stdlib.h>
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <limits>
 
-#include "collector/promql/engine.h"
-#include "collector/promql/go_format.h"
-#include "collector/storage/storage.h"
+#include "tests/unit/promql_test_db.h"
 
 using namespace crmscope;
 using namespace crmscope::promql;
 
 namespace {
 
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/crmscope-engine-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
-
 constexpr TimestampMs S = 1000;
 const double kInf = std::numeric_limits<double>::infinity();
 
-class Db {
- public:
-  Db() {
-    storage::Options opts;
-    opts.path = dir_.path;
-    std::string err;
-    storage_ = storage::Storage::Open(opts, &err);
-    REQUIRE_MESSAGE(storage_, err);
-    engine_ = std::make_unique<Engine>(*storage_, EngineOptions{});
-  }
-
-  void Add(std::vector<LabelView> labels, const std::vector<Sample>& samples) {
-    std::sort(labels.begin(), labels.end(),
-              [](const LabelView& a, const LabelView& b) { return a.name < b.name; });
-    storage::Appender app(storage_.get());
-    app.Append(labels.data(), labels.size(), samples.data(), samples.size());
-    std::string err;
-    REQUIRE(app.Commit(&err));
-    REQUIRE(app.stats().accepted == samples.size());
-  }
-
-  // Instant query: one line per element, in the order of the result.
-  std::string Q(std::string_view q, TimestampMs t = 0) {
-    QueryResult r = engine_->InstantQuery(q, t);
-    if (r.error_type != QueryErrorType::kNone) return "error: " + r.error;
-    std::string out;
-    if (const auto* v = std::get_if<Vector>(&r.value)) {
-      for (const VectorElement& e : *v) out += LabelsToString(e.metric) + " " + GoFloat(e.v) + "\n";
-    } else if (const auto* s = std::get_if<Scalar>(&r.value)) {
-      out = "scalar " + GoFloat(s->v) + "\n";
-    }
-    return out;
-  }
-
-  std::string Range(std::string_view q, TimestampMs start, TimestampMs end, int64_t step) {
-    QueryResult r = engine_->RangeQuery(q, start, end, step);
-    if (r.error_type != QueryErrorType::kNone) return "error: " + r.error;
-    std::string out;
-    for (const MatrixSeries& s : std::get<Matrix>(r.value)) {
-      out += LabelsToString(s.metric);
-      for (const Sample& p : s.points) out += " " + GoFloat(p.v) + "@" + GoFloat(p.t / 1000.0);
-      out += "\n";
-    }
-    return out;
-  }
-
- private:
-  TempDir dir_;
-  std::unique_ptr<storage::Storage> storage_;
-  std::unique_ptr<Engine> engine_;
-};
+using testing::Db;
 
 void LoadFixture(Db& db) {
   db.Add({{"__name__", "m"}, {"g", "a"}, {"i", "1"}}, {{0, 1}});

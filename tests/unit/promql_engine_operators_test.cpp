@@ -2,82 +2,19 @@
 // operator, scalar/vector combinations, vector matching with on/ignoring/group_left/
 // group_right, the set operators, metric-name dropping, and the matching errors' wording.
 #include <doctest/doctest.h>
-#include <stdlib.h>
 
 #include <algorithm>
-#include <filesystem>
 
-#include "collector/promql/engine.h"
-#include "collector/promql/go_format.h"
-#include "collector/storage/storage.h"
+#include "tests/unit/promql_test_db.h"
 
 using namespace crmscope;
 using namespace crmscope::promql;
 
 namespace {
 
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/crmscope-engine-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
-
 constexpr TimestampMs S = 1000;
 
-class Db {
- public:
-  Db() {
-    storage::Options opts;
-    opts.path = dir_.path;
-    std::string err;
-    storage_ = storage::Storage::Open(opts, &err);
-    REQUIRE_MESSAGE(storage_, err);
-    engine_ = std::make_unique<Engine>(*storage_, EngineOptions{});
-  }
-
-  void Add(std::vector<LabelView> labels, const std::vector<Sample>& samples) {
-    std::sort(labels.begin(), labels.end(),
-              [](const LabelView& a, const LabelView& b) { return a.name < b.name; });
-    storage::Appender app(storage_.get());
-    app.Append(labels.data(), labels.size(), samples.data(), samples.size());
-    std::string err;
-    REQUIRE(app.Commit(&err));
-    REQUIRE(app.stats().accepted == samples.size());
-  }
-
-  // Instant query at t=0: one line per element, in the order of the result.
-  std::string Q(std::string_view q) {
-    QueryResult r = engine_->InstantQuery(q, 0);
-    if (r.error_type != QueryErrorType::kNone) return "error: " + r.error;
-    std::string out;
-    if (const auto* v = std::get_if<Vector>(&r.value)) {
-      for (const VectorElement& e : *v) out += LabelsToString(e.metric) + " " + GoFloat(e.v) + "\n";
-    } else if (const auto* s = std::get_if<Scalar>(&r.value)) {
-      out = "scalar " + GoFloat(s->v) + "\n";
-    }
-    return out;
-  }
-
-  std::string Range(std::string_view q, TimestampMs start, TimestampMs end, int64_t step) {
-    QueryResult r = engine_->RangeQuery(q, start, end, step);
-    if (r.error_type != QueryErrorType::kNone) return "error: " + r.error;
-    std::string out;
-    for (const MatrixSeries& s : std::get<Matrix>(r.value)) {
-      out += LabelsToString(s.metric);
-      for (const Sample& p : s.points) out += " " + GoFloat(p.v) + "@" + GoFloat(p.t / 1000.0);
-      out += "\n";
-    }
-    return out;
-  }
-
- private:
-  TempDir dir_;
-  std::unique_ptr<storage::Storage> storage_;
-  std::unique_ptr<Engine> engine_;
-};
+using testing::Db;
 
 // a{i,j} and b{i,j} differ in j; info carries a version per i; c{i} for default matching.
 void LoadFixture(Db& db) {
