@@ -17,58 +17,8 @@ for tool in "$collector_bin" "$prometheus_bin" curl python3; do
   command -v "$tool" >/dev/null || { echo "FAIL: $tool not found" >&2; exit 1; }
 done
 
-work=$(mktemp -d /tmp/crmscope-forward-test.XXXXXX)
-pids=()
-
-stop_all() {
-  local i j pid
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-    pid=${pids[i]}
-    kill -TERM -- "-$pid" 2>/dev/null || true
-    for ((j = 0; j < 100; j++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL -- "-$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  pids=()
-}
-cleanup() {
-  stop_all
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() {
-  echo "FAIL: $*" >&2
-  local log
-  for log in "$work"/*.log; do
-    [ -f "$log" ] || continue
-    echo "--- last lines of $(basename "$log")" >&2
-    tail -n 15 "$log" >&2
-  done
-  exit 1
-}
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-start_server() {
-  local name=$1; shift
-  setsid "$@" >"$work/$name.log" 2>&1 &
-  pids+=($!)
-}
-
-# wait_until SECONDS DESCRIPTION COMMAND...: polls COMMAND every 200 ms until it succeeds.
-wait_until() {
-  local seconds=$1 what=$2; shift 2
-  local end=$((SECONDS + seconds))
-  until "$@"; do
-    ((SECONDS < end)) || fail "timed out after ${seconds}s waiting for $what"
-    sleep 0.2
-  done
-}
-
-http_ok() { curl -fsS -o /dev/null --max-time 2 "$1" 2>/dev/null; }
+work_name=crmscope-forward-test
+source "$(dirname "${BASH_SOURCE[0]}")/server_lib.sh"
 
 # write_samples URL FIRST_T COUNT: remote-writes COUNT samples per series of three series, at
 # FIRST_T, FIRST_T+1000, ... ms, with values chosen to survive only an exact round trip. The body
