@@ -1,9 +1,8 @@
 #include "collector/api/write_handler.h"
 
-#include <strings.h>
-
 #include <memory>
 
+#include "common/ascii_case.h"
 #include "common/log.h"
 #include "collector/api/metrics_handler.h"
 #include "collector/storage/storage.h"
@@ -26,10 +25,6 @@ std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
 // Compares every byte whatever the first difference, so the time taken says nothing about how

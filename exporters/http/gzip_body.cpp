@@ -1,10 +1,11 @@
 #include "exporters/http/gzip_body.h"
 
-#include <strings.h>
 #include <zlib.h>
 
 #include <memory>
 #include <stdexcept>
+
+#include "common/ascii_case.h"
 
 namespace crmscope::http {
 
@@ -15,10 +16,6 @@ std::string_view Trimmed(std::string_view s) {
   if (first == std::string_view::npos) return {};
   size_t last = s.find_last_not_of(" \t");
   return s.substr(first, last - first + 1);
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
 // "q=0", "q=0.0", "q=0.000": the coding is refused (RFC 9110 12.5.3).

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/ascii_case.h"
 #include "common/log.h"
 #include "exporters/http/gzip_body.h"
 
@@ -51,10 +52,6 @@ void Knock(const std::string& host, int port) {
   if (fd < 0) return;
   connect(fd, found->ai_addr, found->ai_addrlen);
   close(fd);
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
 bool IsBodylessStatus(int status) { return status == 204 || status == 304 || status < 200; }
