@@ -46,41 +46,8 @@ for tool in "$collector_bin" "$generator_bin" "$loader_bin" "$prometheus_bin" "$
   command -v "$tool" >/dev/null || { echo "run.sh: $tool not found (build first?)" >&2; exit 1; }
 done
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/crmscope-query-bench.XXXXXX")
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if ((keep)); then echo "run.sh: kept $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-
-log() { echo "$*" >&2; }
-die() {
-  log "run.sh: $*"
-  local f
-  for f in "$work"/*.log; do [ -f "$f" ] && { log "--- last lines of $f"; tail -n 5 "$f" >&2; }; done
-  exit 1
-}
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# start_server NAME PORT COMMAND...: in its own process group; waits for /-/ready; prints the pid.
-start_server() {
-  local name=$1 port=$2; shift 2
-  setsid "$@" >"$work/$name.log" 2>&1 &
-  local pid=$!
-  pids+=("$pid")
-  local end=$((SECONDS + 120))
-  until curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$port/-/ready" 2>/dev/null; do
-    kill -0 "$pid" 2>/dev/null || die "$name exited while starting"
-    ((SECONDS < end)) || die "$name not ready after 120 s"
-    sleep 0.2
-  done
-  server_pid=$pid
-}
+bench_name=query-bench
+source "$(dirname "${BASH_SOURCE[0]}")/../server_lib.sh"
 
 # metric URL NAME: the value of an unlabelled sample in a text exposition (empty when absent).
 metric() {
